@@ -30,9 +30,9 @@ fuzz:
 		$(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./query/ || exit 1; \
 	done
 
-# Benchmarks are never part of `make test`.
+# Benchmarks are never part of `make test`. SCALE=1M|10M|100M, REPS=n, CASES='glob,...'
 bench: build
-	./$(BIN) bench
+	./$(BIN) bench -bin ./$(BIN) $(if $(SCALE),-scale $(SCALE)) $(if $(REPS),-reps $(REPS)) $(if $(CASES),-cases '$(CASES)')
 
 # Regenerates checked-in generated files (marked "Code generated ... DO NOT EDIT").
 generate:

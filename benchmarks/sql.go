@@ -1,0 +1,203 @@
+package benchmarks
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/cipherscope/cipherscope/query"
+)
+
+// plan is what one database path runs for a case: optional untimed setup, the timed main
+// statement (whose rows are counted), optional count statements (filtered, total) that are
+// timed with it, and untimed teardown.
+type plan struct {
+	Setup    []string
+	Main     string
+	Extra    []string // further timed statements whose rows add to the main's (CBOM)
+	Counts   []string // timed; each returns one count(*) row: filtered, then total
+	Teardown []string
+}
+
+// duckPlan returns the hand-written DuckDB SQL of a case, reading the engine's storage
+// conventions (query/catalog.go) directly: the observation table, IP comparison columns,
+// and the discovery rollup as an analyst fluent in DuckDB would write it.
+func duckPlan(c Case) plan {
+	switch c.Kind {
+	case CBOM:
+		return plan{Main: duckCBOMProtocols(c), Extra: []string{duckCBOMCerts(c)}}
+	case SnapshotDiff:
+		// The harness opens the database read-only; a TEMP table is still allowed, and the
+		// harness runs every statement on one dedicated connection, so it stays visible.
+		snap := duckSelect(c, false)
+		return plan{
+			Setup:    []string{"CREATE OR REPLACE TEMP TABLE bench_snap AS " + snap},
+			Main:     symmetricDiff(snap, "bench_snap"),
+			Teardown: []string{"DROP TABLE IF EXISTS bench_snap"},
+		}
+	}
+	p := plan{Main: duckSelect(c, true)}
+	if c.Counts {
+		p.Counts = []string{
+			"SELECT count(*) FROM (" + duckSource(c, c.DuckPre, c.DuckPost) + ")",
+			"SELECT count(*) FROM (" + duckSource(c, "", "") + ")",
+		}
+	}
+	return p
+}
+
+// duckSelect is the case's SELECT on DuckDB, with ORDER BY/LIMIT/OFFSET when paged.
+func duckSelect(c Case, paged bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "SELECT %s FROM (%s)", quotedList(c.columns()), duckSource(c, c.DuckPre, c.DuckPost))
+	if paged {
+		b.WriteString(orderLimit(c, quoteIdent))
+	}
+	return b.String()
+}
+
+// duckSource is the dataset's rows after the filter: the cert table, or the discovery
+// rollup with pre predicates on observations and post predicates on flows.
+func duckSource(c Case, pre, post string) string {
+	if c.Dataset == query.Cert {
+		return "SELECT * FROM " + query.CertTable + where(pre)
+	}
+	var sel []string
+	for _, f := range query.Fields(query.Discovery) {
+		switch f.Role {
+		case query.Key:
+			sel = append(sel, quoteIdent(f.Name))
+		case query.Derived:
+			// Derived fields are functions of the key, so any value of the group is the value.
+			sel = append(sel, fmt.Sprintf("any_value(%s) AS %s", quoteIdent(f.Name), quoteIdent(f.Name)))
+		}
+	}
+	sel = append(sel, aggregates...)
+	s := fmt.Sprintf("SELECT %s FROM %s%s GROUP BY %s",
+		strings.Join(sel, ", "), query.DiscoveryTable, where(pre), quotedList(keyFields()))
+	if post != "" {
+		s = "SELECT * FROM (" + s + ")" + where(post)
+	}
+	return s
+}
+
+// aggregates are the discovery rollup's aggregate columns, in catalog order.
+var aggregates = []string{
+	`count(*)::BIGINT AS "connectionCount"`,
+	`sum("byteVolume")::BIGINT AS "byteVolume"`,
+	`sum("packetCount")::BIGINT AS "packetCount"`,
+	fmt.Sprintf(`min(%s) AS "firstSeen"`, quoteIdent(query.ObservedAtColumn)),
+	fmt.Sprintf(`max(%s) AS "lastSeen"`, quoteIdent(query.ObservedAtColumn)),
+}
+
+// cbomProtocolColumns and cbomCertColumns are the algorithm tuples a CBOM is made of.
+var (
+	cbomProtocolColumns = []string{"tlsVersion", "cipherSuite", "kexGroup", "cipherKex", "cipherAuth", "cipherEnc", "cipherMac"}
+	cbomCertColumns     = []string{"certPublicKeyAlgo", "certPublicKeySize", "certCurve", "certSignatureAlgo"}
+)
+
+func duckCBOMProtocols(c Case) string {
+	return fmt.Sprintf("SELECT DISTINCT %s FROM %s%s", quotedList(cbomProtocolColumns), query.DiscoveryTable, where(c.DuckPre))
+}
+
+func duckCBOMCerts(c Case) string {
+	return fmt.Sprintf(`SELECT DISTINCT %s FROM %s WHERE "certFingerprint" IN (SELECT "certFingerprint" FROM %s%s)`,
+		quotedList(cbomCertColumns), query.CertTable, query.DiscoveryTable, where(c.DuckPre))
+}
+
+// pgPlan returns the PostgreSQL SQL of a case: the filter text verbatim against the
+// `discovery` view or the `cert` table, whose unquoted camelCase columns fold to the same
+// lower-case names as the unquoted field names in the filter.
+func pgPlan(c Case) plan {
+	src := string(c.Dataset)
+	filter := c.pgFilter()
+	switch c.Kind {
+	case CBOM:
+		return plan{
+			Main: fmt.Sprintf("SELECT DISTINCT %s FROM %s%s", strings.Join(cbomProtocolColumns, ", "), pgObsTable, where(filter)),
+			Extra: []string{fmt.Sprintf("SELECT DISTINCT %s FROM cert WHERE certFingerprint IN (SELECT certFingerprint FROM %s%s)",
+				strings.Join(cbomCertColumns, ", "), pgObsTable, where(filter))},
+		}
+	case SnapshotDiff:
+		snap := fmt.Sprintf("SELECT %s FROM %s%s", strings.Join(c.columns(), ", "), src, where(filter))
+		return plan{
+			Setup:    []string{"DROP TABLE IF EXISTS bench_snap", "CREATE TEMP TABLE bench_snap AS " + snap},
+			Main:     symmetricDiff(snap, "bench_snap"),
+			Teardown: []string{"DROP TABLE IF EXISTS bench_snap"},
+		}
+	}
+	p := plan{Main: fmt.Sprintf("SELECT %s FROM %s%s%s",
+		strings.Join(c.columns(), ", "), src, where(filter), orderLimit(c, func(s string) string { return s }))}
+	if c.Counts {
+		p.Counts = []string{
+			fmt.Sprintf("SELECT count(*) FROM %s%s", src, where(filter)),
+			"SELECT count(*) FROM " + src,
+		}
+	}
+	return p
+}
+
+// symmetricDiff counts the rows in exactly one of live and the snapshot table: what a
+// snapshot diff reports as added plus removed (a changed row counts on both sides).
+func symmetricDiff(live, snap string) string {
+	return fmt.Sprintf("SELECT * FROM ((%s) EXCEPT ALL SELECT * FROM %s) added UNION ALL SELECT * FROM (SELECT * FROM %s EXCEPT ALL (%s)) removed",
+		live, snap, snap, live)
+}
+
+// orderLimit renders ORDER BY, LIMIT and OFFSET (offset in pages of Limit).
+func orderLimit(c Case, ident func(string) string) string {
+	var b strings.Builder
+	if len(c.Sorts) > 0 {
+		var keys []string
+		for _, s := range c.Sorts {
+			keys = append(keys, ident(s.Field)+" "+strings.ToUpper(direction(s.Desc)))
+		}
+		b.WriteString(" ORDER BY " + strings.Join(keys, ", "))
+	}
+	if c.Limit > 0 {
+		fmt.Fprintf(&b, " LIMIT %d", c.Limit)
+		if c.OffsetPage > 0 {
+			fmt.Fprintf(&b, " OFFSET %d", c.OffsetPage*c.Limit)
+		}
+	}
+	return b.String()
+}
+
+// cidrPredicate is the DuckDB form of `field <<= INET 'prefix'` under the storage
+// conventions: same family, and the address number within the prefix's range.
+func cidrPredicate(field, prefix string) string {
+	p := netip.MustParsePrefix(prefix)
+	first, last := query.PrefixRange(p)
+	lo, hi := query.KeyOf(first), query.KeyOf(last)
+	return fmt.Sprintf("%s = %d AND %s BETWEEN '%s'::HUGEINT AND '%s'::HUGEINT",
+		quoteIdent(field+query.FamilySuffix), lo.Family,
+		quoteIdent(field+query.NumberSuffix), lo.Decimal(), hi.Decimal())
+}
+
+// keyFields are the discovery flow key: the GROUP BY of the rollup.
+func keyFields() []string {
+	var out []string
+	for _, f := range query.Fields(query.Discovery) {
+		if f.Role == query.Key {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+func where(pred string) string {
+	if strings.TrimSpace(pred) == "" {
+		return ""
+	}
+	return " WHERE " + pred
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = quoteIdent(n)
+	}
+	return strings.Join(q, ", ")
+}

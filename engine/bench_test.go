@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/cipherscope/cipherscope/query"
+)
+
+// synthBatches builds n discovery observations in batches of batchSize: IPv4 clients
+// (one in eight IPv6), a pool of 2000 servers, realistic low-cardinality strings.
+func synthBatches(mem memory.Allocator, n, batchSize int, seed uint64) []arrow.RecordBatch {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	suites := []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_RC4_128_SHA"}
+	versions := []string{"TLSv1.3", "TLSv1.2", "TLSv1.0"}
+	b := array.NewRecordBuilder(mem, InputSchema(query.Discovery))
+	defer b.Release()
+	idx := map[string]int{}
+	for i, f := range b.Schema().Fields() {
+		idx[f.Name] = i
+	}
+	str := func(name string) *array.StringBuilder { return b.Field(idx[name]).(*array.StringBuilder) }
+	i64 := func(name string) *array.Int64Builder { return b.Field(idx[name]).(*array.Int64Builder) }
+	base := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	var out []arrow.RecordBatch
+	for r := range n {
+		for i, f := range b.Schema().Fields() { // default everything to NULL, then fill
+			switch f.Name {
+			case "obsUid", "observedAt", "clientIp", "serverIp", "serverPort", "protocol", "tlsVersion", "cipherSuite", "byteVolume", "packetCount", "serverName", "weakReasons":
+			default:
+				b.Field(i).AppendNull()
+			}
+		}
+		str("obsUid").Append("C" + strconv.FormatUint(seed, 36) + strconv.Itoa(r))
+		b.Field(idx["observedAt"]).(*array.TimestampBuilder).Append(arrow.Timestamp(base + rng.Int64N(86400e6)))
+		if rng.IntN(8) == 0 {
+			str("clientIp").Append(fmt.Sprintf("2001:db8:%x::%x", rng.IntN(65536), rng.IntN(65536)))
+		} else {
+			str("clientIp").Append(fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), rng.IntN(256)))
+		}
+		s := rng.IntN(2000)
+		str("serverIp").Append(fmt.Sprintf("192.168.%d.%d", s/256, s%256))
+		str("serverName").Append(fmt.Sprintf("srv%d.example.com", s))
+		i64("serverPort").Append(int64([]int{443, 8443, 636, 3306}[s%4]))
+		str("protocol").Append("tcp")
+		str("tlsVersion").Append(versions[rng.IntN(len(versions))])
+		suite := suites[rng.IntN(len(suites))]
+		str("cipherSuite").Append(suite)
+		lb := b.Field(idx["weakReasons"]).(*array.ListBuilder)
+		if suite == suites[3] {
+			lb.Append(true)
+			lb.ValueBuilder().(*array.StringBuilder).Append("cipher RC4")
+		} else {
+			lb.AppendNull()
+		}
+		i64("byteVolume").Append(rng.Int64N(1 << 20))
+		i64("packetCount").Append(rng.Int64N(1000))
+		if (r+1)%batchSize == 0 || r == n-1 {
+			out = append(out, b.NewRecordBatch())
+		}
+	}
+	return out
+}
+
+func releaseAll(recs []arrow.RecordBatch) {
+	for _, r := range recs {
+		r.Release()
+	}
+}
+
+// BenchmarkLoadDiscovery loads CS_BENCH_ROWS observations (default 100k; the report's
+// figure uses 1M) into a fresh database, then loads them again (all duplicates).
+func BenchmarkLoadDiscovery(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv("CS_BENCH_ROWS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	recs := synthBatches(memory.DefaultAllocator, n, 122_880, 1)
+	defer releaseAll(recs)
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		db, err := Open(ctx, Config{Threads: 2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		rr, _ := array.NewRecordReader(InputSchema(query.Discovery), recs)
+		st, err := db.Load(ctx, query.Discovery, rr)
+		rr.Release()
+		if err != nil || st.Inserted != int64(n) {
+			b.Fatalf("load: %+v %v", st, err)
+		}
+		b.ReportMetric(float64(n)/st.Duration.Seconds(), "rows/s")
+		rr, _ = array.NewRecordReader(InputSchema(query.Discovery), recs)
+		st2, err := db.Load(ctx, query.Discovery, rr)
+		rr.Release()
+		if err != nil || st2.Skipped != int64(n) {
+			b.Fatalf("reload: %+v %v", st2, err)
+		}
+		b.ReportMetric(st2.Duration.Seconds()*1e3, "reload-ms")
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+}
+
+func TestSynthLoadNoLeaks(t *testing.T) {
+	mem := newChecked(t)
+	db := openTest(t, "")
+	recs := synthBatches(mem, 20_000, 7_000, 2)
+	rr, err := array.NewRecordReader(InputSchema(query.Discovery), recs)
+	releaseAll(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Release()
+	st, err := db.Load(context.Background(), query.Discovery, rr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (LoadStats{Dataset: query.Discovery, Batches: 3, Rows: 20_000, Inserted: 20_000}); st.Batches != want.Batches || st.Rows != want.Rows || st.Inserted != want.Inserted {
+		t.Errorf("stats = %+v", st)
+	}
+	got := queryStrings(t, db, `SELECT count(*) FILTER (WHERE "clientIp__fam" = 6), count(DISTINCT "serverIp"), count(*) FILTER (WHERE "weakReasons" IS NOT NULL) > 0 FROM discovery_obs`)
+	if got[0][0] == "0" || got[0][1] != "2000" || got[0][2] != "true" {
+		t.Errorf("synthetic data looks wrong: %v", got)
+	}
+}

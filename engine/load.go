@@ -1,0 +1,275 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/cipherscope/cipherscope/query"
+)
+
+// LoadStats reports what one Load did.
+type LoadStats struct {
+	Dataset  query.Dataset
+	Batches  int           // record batches read from the input
+	Rows     int64         // rows read from the input
+	Inserted int64         // new rows stored
+	Updated  int64         // existing rows updated (cert: a re-seen certificate)
+	Skipped  int64         // rows already stored or repeated within the input (Rows - Inserted - Updated)
+	Duration time.Duration // wall time of the whole load, commit included
+}
+
+// Load stores every batch of r, which must have the schema InputSchema(ds), in one
+// transaction: either all rows are stored or, on any error or cancellation of ctx, none
+// (the tables are exactly as before). Loads are serialised.
+//
+// Re-loading rows does not duplicate them. Discovery rows are keyed by obsUid: a row whose
+// obsUid is stored is skipped, and of several input rows with one obsUid one is kept.
+// Cert rows are keyed by certFingerprint: a re-seen certificate keeps one row whose
+// certFirstSeen/certLastSeen widen to cover both sightings, certServerCount is the larger
+// count, and other attributes keep the stored value, filling only stored NULLs.
+//
+// IP fields are parsed (net/netip) and stored as canonical text plus the family/number
+// columns of the storage conventions. Errors: Invalid for a schema mismatch (naming the
+// first mismatched column), an unparsable address or NULL key (naming row and value);
+// Canceled/Timeout when ctx ends; Unavailable on a read-only database.
+func (db *DB) Load(ctx context.Context, ds query.Dataset, r array.RecordReader) (LoadStats, error) {
+	op := "load " + string(ds)
+	start := time.Now()
+	stats := LoadStats{Dataset: ds}
+	if !query.ValidDataset(ds) {
+		return stats, errorf(Invalid, op, "unknown dataset %q", ds)
+	}
+	if db.cfg.ReadOnly {
+		return stats, errorf(Unavailable, op, "the database was opened read-only")
+	}
+	if err := checkInputSchema(ds, r.Schema()); err != nil {
+		return stats, &Error{Kind: Invalid, Op: op, Err: err}
+	}
+	select {
+	case db.loadSlot <- struct{}{}:
+		defer func() { <-db.loadSlot }()
+	case <-ctx.Done():
+		return stats, wrap(ctx, op, ctx.Err())
+	}
+
+	in := newIPReader(ctx, db.alloc, ds, r)
+	defer in.Release()
+	err := db.withConn(ctx, func(conn *duckdb.Conn) error {
+		return loadTx(ctx, conn, ds, in, &stats)
+	})
+	var inErr error
+	stats.Batches, stats.Rows, inErr = in.progress()
+	stats.Skipped = stats.Rows - stats.Inserted - stats.Updated
+	stats.Duration = time.Since(start)
+	if err != nil {
+		// The input's own error says more than DuckDB's "arrow scan failed" around it.
+		if inErr != nil {
+			err = inErr
+		}
+		return LoadStats{Dataset: ds}, wrap(ctx, op, err)
+	}
+	return stats, nil
+}
+
+// withConn runs fn on a pooled driver connection held exclusively for its duration.
+func (db *DB) withConn(ctx context.Context, fn func(*duckdb.Conn) error) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*duckdb.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		return fn(c)
+	})
+	return joinClose(err, conn)
+}
+
+// loadTx is the transaction of one load. The Arrow view that feeds the INSERT is created
+// inside the transaction under a unique name and dropped before commit: duckdb-go's
+// RegisterView makes a persistent view, and one that survived into a file database
+// crashed the process when read after reopening (LIBRARY-NOTES). On rollback DuckDB
+// discards it with everything else.
+func loadTx(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipReader, stats *LoadStats) (err error) {
+	tx, err := conn.BeginTx(ctx, driver.TxOptions{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			if rerr := tx.Rollback(); rerr != nil {
+				// The connection's state is unknown: make the pool discard it.
+				err = errors.Join(err, rerr, driver.ErrBadConn)
+			}
+		}
+	}()
+	before, err := countRows(ctx, conn, ds)
+	if err != nil {
+		return err
+	}
+	view := "cs_load_" + randomHex()
+	affected, err := insertFromView(ctx, conn, ds, in, view)
+	if err != nil {
+		return err
+	}
+	after, err := countRows(ctx, conn, ds)
+	if err != nil {
+		return err
+	}
+	stats.Inserted = after - before
+	stats.Updated = affected - stats.Inserted
+	if err := ctx.Err(); err != nil {
+		return err // canceled after the insert: still roll back, as promised
+	}
+	return tx.Commit()
+}
+
+// insertFromView registers the reader as a view, runs the dataset's INSERT from it, and
+// drops the view before releasing the Arrow stream.
+func insertFromView(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipReader, view string) (int64, error) {
+	a, err := duckdb.NewArrowFromConn(conn)
+	if err != nil {
+		return 0, err
+	}
+	release, err := a.RegisterView(in, view)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	res, err := conn.ExecContext(ctx, insertSQL(ds, view), nil)
+	if err != nil {
+		return 0, err // the transaction is aborted; its rollback removes the view
+	}
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW "+quoteIdent(view), nil); err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func countRows(ctx context.Context, conn *duckdb.Conn, ds query.Dataset) (int64, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT count(*) FROM "+quoteIdent(tableName(ds)), nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if err := rows.Next(v); err != nil {
+		return 0, err
+	}
+	n, ok := v[0].(int64)
+	if !ok {
+		return 0, fmt.Errorf("count(*) returned %T", v[0])
+	}
+	return n, nil
+}
+
+func randomHex() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// twoTo64 turns the signed high half of an IPKey into its HUGEINT place value.
+const twoTo64 = "18446744073709551616"
+
+// selectExpr is the expression, over the view's columns, of one stored column.
+func selectExpr(c column) string {
+	if ip, ok := strings.CutSuffix(c.Name, query.NumberSuffix); ok {
+		// hi*2^64 + lo, in two forms: DuckDB's overflow check rejects -2^63 * 2^64 (every
+		// IPv4 address) although the product fits, and (hi+1)*2^64 overflows for the
+		// largest hi. NULL takes the ELSE branch and stays NULL.
+		hi, lo := quoteIdent(ip+hiSuffix), quoteIdent(ip+loSuffix)
+		return fmt.Sprintf("CASE WHEN %[1]s < 0 THEN (CAST(%[1]s AS HUGEINT) + 1) * %[3]s + (CAST(%[2]s AS HUGEINT) - %[3]s) "+
+			"ELSE CAST(%[1]s AS HUGEINT) * %[3]s + CAST(%[2]s AS HUGEINT) END", hi, lo, twoTo64)
+	}
+	return quoteIdent(c.Name)
+}
+
+// insertSQL is the statement that moves the view's rows into the dataset's table.
+func insertSQL(ds query.Dataset, view string) string {
+	if ds == query.Cert {
+		return certInsertSQL(view)
+	}
+	cols := storedColumns(ds)
+	names := make([]string, len(cols))
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quoteIdent(c.Name)
+		exprs[i] = selectExpr(c)
+	}
+	// An anti-join rather than a unique index: see createTableSQL.
+	id := quoteIdent(query.ObservationIDColumn)
+	return fmt.Sprintf("INSERT INTO %[1]s (%[2]s)\nSELECT DISTINCT ON (%[5]s) %[3]s\nFROM %[4]s v\nWHERE NOT EXISTS (SELECT 1 FROM %[1]s t WHERE t.%[5]s = v.%[5]s)",
+		quoteIdent(tableName(ds)), strings.Join(names, ", "), strings.Join(exprs, ", "), quoteIdent(view), id)
+}
+
+// certInsertSQL upserts certificates. Input rows are first grouped per fingerprint because
+// DuckDB's ON CONFLICT DO UPDATE may not touch one row twice in a statement.
+func certInsertSQL(view string) string {
+	table := quoteIdent(query.CertTable)
+	key := quoteIdent("certFingerprint")
+	var names, aggs, sets []string
+	for _, c := range storedColumns(query.Cert) {
+		q := quoteIdent(c.Name)
+		names = append(names, q)
+		agg, merge := "any_value", "coalesce(%[1]s.%[2]s, excluded.%[2]s)"
+		switch c.Name {
+		case "certFingerprint":
+			aggs = append(aggs, q)
+			continue
+		case "certFirstSeen":
+			agg, merge = "min", "least(%[1]s.%[2]s, excluded.%[2]s)"
+		case "certLastSeen", "certServerCount":
+			agg, merge = "max", "greatest(%[1]s.%[2]s, excluded.%[2]s)"
+		}
+		aggs = append(aggs, fmt.Sprintf("%s(%s) AS %s", agg, selectExpr(c), q))
+		sets = append(sets, q+" = "+fmt.Sprintf(merge, table, q))
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s)\nSELECT %s\nFROM %s\nGROUP BY %s\nON CONFLICT (%s) DO UPDATE SET %s",
+		table, strings.Join(names, ", "), strings.Join(aggs, ", "), quoteIdent(view), key, key, strings.Join(sets, ", "))
+}
+
+// checkInputSchema compares a batch schema with InputSchema(ds) and names the first
+// column that differs. Nullability is not compared (file readers mark every column
+// nullable; NULLs in key columns are caught per row), nor the name of a list's element
+// field; a timestamp may carry the zone "UTC".
+func checkInputSchema(ds query.Dataset, got *arrow.Schema) error {
+	want := InputSchema(ds)
+	for i, w := range want.Fields() {
+		if i >= got.NumFields() {
+			return fmt.Errorf("input has %d columns; column %d should be %s (%s)", got.NumFields(), i+1, w.Name, w.Type)
+		}
+		g := got.Field(i)
+		if g.Name != w.Name || !compatibleType(g.Type, w.Type) {
+			return fmt.Errorf("input column %d is %s (%s), want %s (%s)", i+1, g.Name, g.Type, w.Name, w.Type)
+		}
+	}
+	if got.NumFields() > want.NumFields() {
+		return fmt.Errorf("input has unexpected column %d %s", want.NumFields()+1, got.Field(want.NumFields()).Name)
+	}
+	return nil
+}
+
+func compatibleType(got, want arrow.DataType) bool {
+	switch w := want.(type) {
+	case *arrow.ListType:
+		g, ok := got.(*arrow.ListType)
+		return ok && arrow.TypeEqual(g.Elem(), w.Elem())
+	case *arrow.TimestampType:
+		g, ok := got.(*arrow.TimestampType)
+		return ok && g.Unit == w.Unit && (g.TimeZone == "" || g.TimeZone == "UTC")
+	}
+	return arrow.TypeEqual(got, want)
+}

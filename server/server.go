@@ -1,0 +1,141 @@
+// Package server is the HTTP API of cipherscope (DESIGN section 4): a fiber application
+// that turns query parameters into query.Request values, runs them on a Store and
+// streams the Arrow results as JSON. It knows HTTP and nothing of SQL text.
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/cipherscope/cipherscope/query"
+)
+
+// Store runs queries. *engine.DB implements it.
+type Store interface {
+	// Select returns the rows of req; the caller releases the reader.
+	Select(ctx context.Context, req query.Request) (array.RecordReader, error)
+	// Count returns how many rows req would return without Limit and Offset.
+	Count(ctx context.Context, req query.Request) (int64, error)
+	// RowCount returns the number of stored rows of a dataset; /readyz uses it as a
+	// cheap probe that the database answers.
+	RowCount(ctx context.Context, ds query.Dataset) (int64, error)
+}
+
+// Page sizes of the dataset routes.
+const (
+	// DefaultLimit is the page size when the request names none (as CipherInsights).
+	DefaultLimit = 100
+	// MaxLimit is the largest page a request may ask for; bigger results need paging
+	// (and, later, returnAsStream).
+	MaxLimit = 10000
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultQueryTimeout   = 30 * time.Second
+	DefaultReadTimeout    = 10 * time.Second
+	DefaultWriteTimeout   = 60 * time.Second
+	DefaultIdleTimeout    = 120 * time.Second
+	DefaultMaxHeaderBytes = 32 << 10 // also bounds the URL, hence GET filter length
+	DefaultBodyLimit      = 1 << 20
+)
+
+// Config holds the server's tunables. The command line fills it; the server reads no
+// flags or environment variables itself.
+type Config struct {
+	// QueryTimeout bounds each query (context deadline); exceeding it gives 504.
+	QueryTimeout time.Duration
+	// ReadTimeout, WriteTimeout and IdleTimeout bound connections (fasthttp semantics).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the request line plus headers; larger requests get 431.
+	MaxHeaderBytes int
+	// BodyLimit bounds request bodies; larger ones get 413.
+	BodyLimit int
+	// Logger receives server errors, panics and (with AccessLog) one line per request.
+	// Nil discards them.
+	Logger *slog.Logger
+	// AccessLog logs every request at Info level.
+	AccessLog bool
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.QueryTimeout, DefaultQueryTimeout)
+	def(&c.ReadTimeout, DefaultReadTimeout)
+	def(&c.WriteTimeout, DefaultWriteTimeout)
+	def(&c.IdleTimeout, DefaultIdleTimeout)
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = DefaultBodyLimit
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return c
+}
+
+// server carries what the handlers share.
+type server struct {
+	store Store
+	cfg   Config
+	log   *slog.Logger
+}
+
+// New returns the API application over store. Serve it with app.Listener or app.Listen;
+// stop it with app.ShutdownWithContext.
+func New(store Store, cfg Config) *fiber.App {
+	cfg = cfg.withDefaults()
+	s := &server{store: store, cfg: cfg, log: cfg.Logger}
+	app := fiber.New(fiber.Config{
+		AppName:               "cipherscope",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.handleError,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
+		ReadBufferSize:        cfg.MaxHeaderBytes,
+		BodyLimit:             cfg.BodyLimit,
+		// Case-sensitive, strict routes: field and route names are case-sensitive too.
+		CaseSensitive: true,
+	})
+	app.Use(s.commonHeaders)
+	if cfg.AccessLog {
+		app.Use(s.accessLog)
+	}
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	api := app.Group("/api/v1")
+	api.Get("/dta_discovery", s.datasetHandler(query.Discovery))
+	api.Get("/dta_cert", s.datasetHandler(query.Cert))
+	return app
+}
+
+// healthz is liveness: the process serves requests.
+func (s *server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+// readyz is readiness: the database answers.
+func (s *server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
+	defer cancel()
+	if _, err := s.store.RowCount(ctx, query.Cert); err != nil {
+		s.log.Error("readiness check failed", "err", err, "requestId", requestID(c))
+		return fiber.NewError(fiber.StatusServiceUnavailable, "database not reachable")
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
