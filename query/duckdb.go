@@ -1,0 +1,454 @@
+package query
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DuckDB renders plans for the embedded DuckDB store (see the storage conventions in
+// catalog.go). Parameters are positional "?"; ip values bind as decimal text cast to
+// HUGEINT; timestamps bind as time.Time in UTC.
+var DuckDB Dialect = duckDB{}
+
+type duckDB struct{}
+
+// Name returns "duckdb".
+func (duckDB) Name() string { return "duckdb" }
+
+// aggregateSQL computes each discovery aggregate from the observation columns. sum()
+// returns HUGEINT in DuckDB, so sums are cast back to the catalog's BIGINT.
+var aggregateSQL = map[string]string{
+	"connectionCount": `count(*)`,
+	"byteVolume":      `CAST(sum("byteVolume") AS BIGINT)`,
+	"packetCount":     `CAST(sum("packetCount") AS BIGINT)`,
+	"firstSeen":       `min(` + quoteIdent(ObservedAtColumn) + `)`,
+	"lastSeen":        `max(` + quoteIdent(ObservedAtColumn) + `)`,
+}
+
+// discoveryKeyColumns lists the flow key columns (with the comparison columns of ip
+// fields), the GROUP BY of the rollup and the start of its SELECT list.
+var discoveryKeyColumns = func() string {
+	var keys []string
+	for _, f := range Fields(Discovery) {
+		if f.Role != Key {
+			continue
+		}
+		keys = append(keys, quoteIdent(f.Name))
+		if f.Type == IP {
+			keys = append(keys, quoteIdent(f.Name+FamilySuffix), quoteIdent(f.Name+NumberSuffix))
+		}
+	}
+	return strings.Join(keys, ", ")
+}()
+
+// sqlType is the DuckDB column type of each field type (ip: its text column).
+var sqlType = map[Type]string{
+	String: "VARCHAR", Int: "BIGINT", Float: "DOUBLE", Bool: "BOOLEAN",
+	IP: "VARCHAR", Timestamp: "TIMESTAMP", StringList: "VARCHAR[]",
+}
+
+// Select renders the rows query: for discovery the rollup subquery, then the outer
+// filter, ORDER BY (sorts, then the flow key) and LIMIT/OFFSET as arguments.
+func (d duckDB) Select(p *Plan) (*Statement, error) {
+	var w sqlWriter
+	w.b.Grow(2048)
+	w.str("SELECT ")
+	w.list(len(p.Columns), func(i int) { w.ident(p.Columns[i].Name) })
+	w.str(" FROM ")
+	d.source(&w, p, selectNeeds(p))
+	d.orderBy(&w, p)
+	if p.Limit > 0 {
+		w.str(" LIMIT ")
+		w.arg(p.Limit)
+	}
+	if p.Offset > 0 {
+		w.str(" OFFSET ")
+		w.arg(p.Offset)
+	}
+	return &Statement{SQL: w.b.String(), Args: w.args, Columns: p.Columns}, nil
+}
+
+// Count renders SELECT count(*) over the filtered rows (discovery: rollups).
+func (d duckDB) Count(p *Plan) (*Statement, error) {
+	var w sqlWriter
+	w.str(`SELECT count(*) AS "count" FROM `)
+	needs := map[string]bool{}
+	for _, c := range p.Post {
+		condFields(c, func(f Field) { needs[f.Name] = true })
+	}
+	d.source(&w, p, needs)
+	return &Statement{SQL: w.b.String(), Args: w.args, Columns: []Field{CountField}}, nil
+}
+
+// selectNeeds lists the fields the outer query reads besides the flow key.
+func selectNeeds(p *Plan) map[string]bool {
+	needs := map[string]bool{}
+	for _, f := range p.Columns {
+		needs[f.Name] = true
+	}
+	for _, s := range p.Sorts {
+		needs[s.Field.Name] = true
+	}
+	for _, c := range p.Post {
+		condFields(c, func(f Field) { needs[f.Name] = true })
+	}
+	return needs
+}
+
+// source writes the FROM target and WHERE clause: the cert table, or the discovery
+// rollup (observations filtered by time frame and pre-aggregate conjuncts, grouped by
+// flow key) filtered by the post-aggregate conjuncts.
+func (d duckDB) source(w *sqlWriter, p *Plan, needs map[string]bool) {
+	if p.Dataset == Cert {
+		w.ident(CertTable)
+		d.where(w, p.Pre, nil)
+		return
+	}
+	cols := []string{discoveryKeyColumns}
+	for _, f := range Fields(Discovery) {
+		switch {
+		case f.Role == Key || !needs[f.Name]:
+		case f.Role == Derived:
+			// Derived fields are functions of the key, so constant within a group.
+			cols = append(cols, "any_value("+quoteIdent(f.Name)+") AS "+quoteIdent(f.Name))
+		case f.Role == Aggregate:
+			cols = append(cols, aggregateSQL[f.Name]+" AS "+quoteIdent(f.Name))
+		}
+	}
+	w.str("(SELECT " + strings.Join(cols, ", ") + " FROM " + quoteIdent(DiscoveryTable))
+	d.where(w, p.Pre, func() { d.timeFrame(w, p.TimeFrame) })
+	w.str(" GROUP BY " + discoveryKeyColumns + `) AS "flows"`)
+	d.where(w, p.Post, nil)
+}
+
+// where writes " WHERE a AND b ..." for the extra conditions and conds, if any.
+func (d duckDB) where(w *sqlWriter, conds []Cond, extra func()) {
+	mark := w.b.Len()
+	w.str(" WHERE ")
+	start := w.b.Len()
+	if extra != nil {
+		extra()
+	}
+	for _, c := range conds {
+		if w.b.Len() > start {
+			w.str(" AND ")
+		}
+		d.cond(w, c)
+	}
+	if w.b.Len() == start {
+		w.truncate(mark)
+	}
+}
+
+func (d duckDB) timeFrame(w *sqlWriter, tf TimeFrame) {
+	if !tf.Begin.IsZero() {
+		w.str(quoteIdent(ObservedAtColumn) + " >= ")
+		w.arg(tf.Begin.UTC())
+	}
+	if !tf.End.IsZero() {
+		if !tf.Begin.IsZero() {
+			w.str(" AND ")
+		}
+		w.str(quoteIdent(ObservedAtColumn) + " < ")
+		w.arg(tf.End.UTC())
+	}
+}
+
+// orderBy sorts as requested, then by the tie-break fields not sorted on yet, with
+// PostgreSQL's NULL placement (NULLS LAST ascending, NULLS FIRST descending).
+func (d duckDB) orderBy(w *sqlWriter, p *Plan) {
+	var terms []string
+	seen := map[string]bool{}
+	add := func(f Field, desc bool) {
+		if seen[f.Name] {
+			return
+		}
+		seen[f.Name] = true
+		dir := " ASC NULLS LAST"
+		if desc {
+			dir = " DESC NULLS FIRST"
+		}
+		if f.Type == IP {
+			terms = append(terms, quoteIdent(f.Name+FamilySuffix)+dir, quoteIdent(f.Name+NumberSuffix)+dir)
+			return
+		}
+		terms = append(terms, quoteIdent(f.Name)+dir)
+	}
+	for _, s := range p.Sorts {
+		add(s.Field, s.Desc)
+	}
+	for _, f := range p.TieBreak {
+		add(f, false)
+	}
+	w.str(" ORDER BY " + strings.Join(terms, ", "))
+}
+
+// lambdaVar names the list element inside list_transform lambdas; no column has this name.
+const lambdaVar = "elem"
+
+func subjectSQL(s Subject) string {
+	if s.Elem {
+		return lambdaVar
+	}
+	return quoteIdent(s.Field.Name)
+}
+
+// cond writes one condition, parenthesized, so that nesting never depends on precedence.
+func (d duckDB) cond(w *sqlWriter, c Cond) {
+	switch n := c.(type) {
+	case *AndCond:
+		d.join(w, n.Terms, " AND ")
+	case *OrCond:
+		d.or(w, n.Terms)
+	case *NotCond:
+		w.str("(NOT ")
+		d.cond(w, n.X)
+		w.str(")")
+	case *NullCond:
+		w.str("CAST(NULL AS BOOLEAN)")
+	case *IsNullCond:
+		w.str("(" + quoteIdent(n.Field.Name) + " IS" + not(n.Not) + " NULL)")
+	case *AnyElemCond:
+		d.anyElem(w, n)
+	case *CmpCond:
+		w.str("(" + subjectSQL(n.Subject) + " " + n.Op.String() + " ")
+		w.value(n.Value, n.Subject)
+		w.str(")")
+	case *InCond:
+		w.str("(" + subjectSQL(n.Subject) + " IN (")
+		w.list(len(n.Values), func(i int) { w.value(n.Values[i], n.Subject) })
+		w.str("))")
+	case *LikeCond:
+		d.like(w, n)
+	case *RegexCond:
+		d.regex(w, n)
+	case *IPRangeCond:
+		d.ipRange(w, n)
+	case *IPCmpCond:
+		d.ipCmp(w, n)
+	case *ConstCond:
+		w.str(fmt.Sprintf("(CASE WHEN %s IS NULL THEN NULL ELSE %s END)", subjectSQL(n.Subject), strings.ToUpper(fmt.Sprint(n.Value))))
+	default:
+		panic(fmt.Sprintf("query: unknown condition %T", c))
+	}
+}
+
+// rangeSetThreshold is the most ip ranges of one field an OR tests one by one. Each
+// range test is cheap but DuckDB evaluates an OR of them linearly: 100 /16 subnets took
+// 0.95 s, 1000 took 9.5 s on 1M rows (2 cores); longer lists use hash lookups instead.
+const rangeSetThreshold = 8
+
+// or writes a disjunction; many ip ranges of one field (a subnet list) become a set test.
+func (d duckDB) or(w *sqlWriter, terms []Cond) {
+	var ranges []*IPRangeCond
+	var rest []Cond
+	for _, t := range terms {
+		if r, ok := t.(*IPRangeCond); ok && (len(ranges) == 0 || ranges[0].Field.Name == r.Field.Name) {
+			ranges = append(ranges, r)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	if len(ranges) <= rangeSetThreshold {
+		d.join(w, terms, " OR ")
+		return
+	}
+	w.str("(")
+	d.ipRangeSet(w, ranges)
+	for _, t := range rest {
+		w.str(" OR ")
+		d.cond(w, t)
+	}
+	w.str(")")
+}
+
+// ipRangeSet tests membership in a union of ranges: the ranges are split into CIDR
+// blocks, grouped by family and prefix length, and each group is one IN list over the
+// stored number shifted right by the host bits (see ipset.go).
+func (d duckDB) ipRangeSet(w *sqlWriter, ranges []*IPRangeCond) {
+	type group struct {
+		fam   uint8
+		shift int
+	}
+	keys := map[group][]string{}
+	var order []group
+	for _, r := range ranges {
+		for _, b := range rangeBlocks(r.First, r.Last) {
+			g := group{KeyOf(b.first).Family, b.first.BitLen() - b.bits}
+			if _, ok := keys[g]; !ok {
+				order = append(order, g)
+			}
+			keys[g] = append(keys[g], networkKey(b.first, g.shift).String())
+		}
+	}
+	fam, num := ipColumns(ranges[0].Field)
+	for i, g := range order {
+		if i > 0 {
+			w.str(" OR ")
+		}
+		w.str("(" + fam + " = ")
+		w.arg(int64(g.fam))
+		w.str(" AND (" + num + " >> ")
+		w.arg(int64(g.shift))
+		w.str(") IN (")
+		w.list(len(keys[g]), func(j int) { w.hugeint(keys[g][j]) })
+		w.str("))")
+	}
+}
+
+func (d duckDB) join(w *sqlWriter, terms []Cond, sep string) {
+	w.str("(")
+	for i, t := range terms {
+		if i > 0 {
+			w.str(sep)
+		}
+		d.cond(w, t)
+	}
+	w.str(")")
+}
+
+// anyElem gives ANY semantics over a list: each element's truth value is coded
+// true=2, NULL=1, false=0; the maximum decides (2: true, 1: NULL, 0: false). An empty
+// list has no maximum and gives false (len*0 = 0); a NULL list gives NULL.
+func (d duckDB) anyElem(w *sqlWriter, n *AnyElemCond) {
+	f := quoteIdent(n.Field.Name)
+	w.str("(CASE coalesce(list_max(list_transform(" + f + ", lambda " + lambdaVar + ": coalesce(CAST(")
+	d.cond(w, n.Cond)
+	w.str(" AS INTEGER) * 2, 1))), len(" + f + ") * 0) WHEN 2 THEN TRUE WHEN 0 THEN FALSE END)")
+}
+
+func (d duckDB) like(w *sqlWriter, n *LikeCond) {
+	if n.Pattern == nil {
+		w.str("CAST(NULL AS BOOLEAN)")
+		return
+	}
+	op := " LIKE "
+	if n.Fold {
+		op = " ILIKE "
+	}
+	w.str("(" + subjectSQL(n.Subject) + op)
+	w.arg(n.Pattern)
+	w.str(` ESCAPE '\')`)
+}
+
+// regex uses regexp_matches (unanchored, RE2); a literal case-insensitive pattern runs
+// as ILIKE '%literal%' where that gives the same answers (see ilikeExact), 2.5-3x faster.
+func (d duckDB) regex(w *sqlWriter, n *RegexCond) {
+	switch {
+	case n.Pattern == nil:
+		w.str("CAST(NULL AS BOOLEAN)")
+	case n.Fold && n.Literal && ilikeExact(n.Source):
+		w.str("(" + subjectSQL(n.Subject) + " ILIKE ")
+		w.arg("%" + likeEscape(n.Source) + "%")
+		w.str(` ESCAPE '\')`)
+	default:
+		w.str("regexp_matches(" + subjectSQL(n.Subject) + ", ")
+		w.arg(n.Pattern)
+		w.str(")")
+	}
+}
+
+func (d duckDB) ipRange(w *sqlWriter, n *IPRangeCond) {
+	fam, num := ipColumns(n.Field)
+	w.str("(" + fam + " = ")
+	w.arg(int64(KeyOf(n.First).Family))
+	if n.First == n.Last {
+		w.str(" AND " + num + " = ")
+		w.hugeint(KeyOf(n.First).Decimal())
+	} else {
+		w.str(" AND " + num + " BETWEEN ")
+		w.hugeint(KeyOf(n.First).Decimal())
+		w.str(" AND ")
+		w.hugeint(KeyOf(n.Last).Decimal())
+	}
+	w.str(")")
+}
+
+// ipCmp compares (family, number) pairs lexicographically, which is inet order for hosts.
+func (d duckDB) ipCmp(w *sqlWriter, n *IPCmpCond) {
+	fam, num := ipColumns(n.Field)
+	k := KeyOf(n.Addr)
+	switch n.Op {
+	case OpEq:
+		w.str("(" + fam + " = ")
+		w.arg(int64(k.Family))
+		w.str(" AND " + num + " = ")
+	case OpNe:
+		w.str("(" + fam + " <> ")
+		w.arg(int64(k.Family))
+		w.str(" OR " + num + " <> ")
+	default:
+		strict := "<"
+		if n.Op == OpGt || n.Op == OpGe {
+			strict = ">"
+		}
+		w.str("(" + fam + " " + strict + " ")
+		w.arg(int64(k.Family))
+		w.str(" OR (" + fam + " = ")
+		w.arg(int64(k.Family))
+		w.str(" AND " + num + " " + n.Op.String() + " ")
+		w.hugeint(k.Decimal())
+		w.str("))")
+		return
+	}
+	w.hugeint(k.Decimal())
+	w.str(")")
+}
+
+func ipColumns(f Field) (fam, num string) {
+	return quoteIdent(f.Name + FamilySuffix), quoteIdent(f.Name + NumberSuffix)
+}
+
+// sqlWriter accumulates SQL text and its arguments.
+type sqlWriter struct {
+	b    strings.Builder
+	args []any
+}
+
+func (w *sqlWriter) str(s string)      { w.b.WriteString(s) }
+func (w *sqlWriter) ident(name string) { w.b.WriteString(quoteIdent(name)) }
+
+func (w *sqlWriter) arg(v any) {
+	w.args = append(w.args, v)
+	w.b.WriteString("?")
+}
+
+// hugeint binds a 128-bit integer as decimal text; DuckDB casts it exactly.
+func (w *sqlWriter) hugeint(dec string) {
+	w.args = append(w.args, dec)
+	w.b.WriteString("CAST(? AS HUGEINT)")
+}
+
+// value binds v, or writes a NULL of the subject's type.
+func (w *sqlWriter) value(v any, s Subject) {
+	if v == nil {
+		w.str("CAST(NULL AS " + sqlType[elemType(s)] + ")")
+		return
+	}
+	if t, ok := v.(time.Time); ok {
+		v = t.UTC()
+	}
+	w.arg(v)
+}
+
+func (w *sqlWriter) list(n int, item func(int)) {
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			w.str(", ")
+		}
+		item(i)
+	}
+}
+
+func (w *sqlWriter) truncate(n int) {
+	s := w.b.String()[:n]
+	w.b.Reset()
+	w.b.WriteString(s)
+}
+
+// quoteIdent double-quotes a catalog identifier. Names come only from the catalog and
+// the storage constants, never from users; doubling quotes is defence in depth.
+func quoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
