@@ -44,7 +44,9 @@ func pgType(t query.Type) string {
 	case query.IP:
 		return "inet"
 	case query.Timestamp:
-		return "timestamp"
+		// Catalog timestamps are instants (UTC); the server's TimeZone is UTC, so the
+		// zone-less CSV that DuckDB exports loads as the same instants.
+		return "timestamptz"
 	case query.StringList:
 		return "text[]"
 	}
