@@ -6,7 +6,7 @@ DB      ?= cipherscope.duckdb
 LISTEN  ?= 127.0.0.1:8080
 export CGO_ENABLED := 1
 
-.PHONY: build run test test-short fuzz bench generate vet clean
+.PHONY: build run test fuzz bench generate pgctype vet clean
 
 build:
 	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/cipherscope
@@ -37,6 +37,11 @@ bench: build
 # Regenerates checked-in generated files (marked "Code generated ... DO NOT EDIT").
 generate:
 	$(GO) generate ./...
+
+# Regenerates query/zz_pgctype.go (PostgreSQL's C.UTF-8 case mappings and character
+# classes) from a throwaway PostgreSQL server; a difftest subtest fails when they drift.
+pgctype:
+	$(GO) run -tags $(TAGS) ./internal/pgctype/gen -out query/zz_pgctype.go
 
 clean:
 	rm -rf bin

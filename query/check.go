@@ -240,7 +240,7 @@ func (c *checker) value(s Subject, v *Literal) (any, bool) {
 		if v.Kind != StringLit && v.Kind != TimestampLit {
 			return mismatch()
 		}
-		ts, err := parseTimestamp(v.Text)
+		ts, err := parseTimestampLiteral(v.Text, v.Kind == TimestampLit)
 		if err != nil {
 			return bad(err)
 		}
@@ -341,9 +341,6 @@ func (c *checker) regex(s Subject, op Operator, opSpan Span, v *Literal) Cond {
 			return nil
 		}
 		rc.Pattern, rc.Source, rc.Literal = pat, v.Text, regexLiteral(v.Text)
-		if fold && rc.Literal {
-			rc.Pattern = foldLiteral(v.Text)
-		}
 	default:
 		c.fail(TypeError, v.Span, fmt.Sprintf("a regular expression must be a string; %s is %s", v, describeLiteral(v)), "")
 		return nil

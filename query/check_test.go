@@ -59,7 +59,7 @@ var checkErrors = []struct {
 	{Discovery, "serverName ~ '(?!a)b'", []wantErr{{TypeError, 14, "(?!", "negative lookahead (?! is supported by PostgreSQL but not by cipherscope's regular expressions (RE2)", "rewrite the pattern without lookaround, or combine two predicates with AND NOT"}}},
 	{Discovery, "serverName ~ '[(?=]\\yx'", []wantErr{{TypeError, 19, `\y`, `word-boundary escape \y is supported by PostgreSQL but not by cipherscope's regular expressions (RE2)`, `use \b (word boundary) or \B`}}},
 	{Discovery, "serverName ~ 'a\\bc'", []wantErr{{TypeError, 15, `\b`, `\b means something else in PostgreSQL (backspace / backslash) than in RE2 (word boundary), so it is not accepted`, "for a word boundary use (^|[^[:alnum:]_]) or write the character itself"}}},
-	{Discovery, "serverName ~ '(?m)^a'", []wantErr{{TypeError, 14, "(?m", "regular expression option or group (?m is not supported", "only (?:...), (?i) and (?s) are accepted"}}},
+	{Discovery, "serverName ~ '(?m)^a'", []wantErr{{TypeError, 14, "(?m", "regular expression option or group (?m is not supported", "only (?:...), (?i), (?c) and (?s) are accepted"}}},
 	{Discovery, "serverName ~ 'a(b'", []wantErr{{TypeError, 14, "a(b", "invalid regular expression: missing closing ): a(b", ""}}},
 	{Discovery, "serverName ~ 'x**'", []wantErr{{TypeError, 15, "**", "invalid regular expression: invalid nested repetition operator: **", ""}}},
 	{Discovery, "serverName ~ 5", []wantErr{{TypeError, 13, "5", "a regular expression must be a string; 5 is a number", ""}}},

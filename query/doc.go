@@ -39,20 +39,19 @@
 //     '%RC4%') for "no element matches".
 //   - LIKE and ILIKE: % and _ are wildcards (_ is one character), backslash escapes the
 //     next character, a pattern ending in a lone backslash is an error.
-//   - Regular expressions (~ ~* !~ !~*) are unanchored and run on RE2. '.' matches a
-//     newline, as in PostgreSQL's default (non-newline-sensitive) mode. Constructs that
+//   - Regular expressions (~ ~* !~ !~*) are unanchored and run on RE2, translated so that
+//     they match exactly what PostgreSQL matches (regex.go): '.' matches a newline;
+//     case-insensitivity, POSIX classes and \w \s \d use PostgreSQL's C.UTF-8 tables
+//     (zz_pgctype.go, measured on PostgreSQL by internal/pgctype/gen). ILIKE with
+//     non-ASCII pattern characters runs as an exact regular expression for the same reason.
+//   - A TIMESTAMP '...' literal with a non-zero offset is an error (PostgreSQL would drop
+//     the offset); an untyped string with an offset is read as timestamptz. Constructs that
 //     RE2 lacks or reads differently are errors with their position: backreferences,
 //     lookahead and lookbehind, \m \M \y \Y \Z, \b and \B, \x \u \U \e \c \0 escapes,
 //     [[:<:]] and [[:>:]], and options other than (?i) and (?s).
 //
 // # Known differences from PostgreSQL
 //
-//   - Case-insensitive regular expressions that are not plain literals use RE2's Unicode
-//     case folding, which also matches U+212A KELVIN SIGN for k, U+017F LONG S for s and
-//     similar three-member folding orbits (Greek sigma, theta, mu...), where PostgreSQL
-//     matches only the lower- and upper-case forms. Literal patterns are exact.
-//   - \w, \s, \d and [[:alpha:]]-style classes are ASCII-only in RE2; in PostgreSQL under
-//     C.UTF-8 \w and [[:alpha:]] also match non-ASCII letters and \s Unicode spaces.
 //   - inet literals accept only the standard address forms: no '10/8' abbreviations and
 //     no leading zeros ('010.0.0.1' is 10.0.0.1 in PostgreSQL, an error here).
 //   - Timestamps with more than six fractional digits are errors instead of being rounded.

@@ -325,6 +325,13 @@ func (d duckDB) like(w *sqlWriter, n *LikeCond) {
 	}
 	op := " LIKE "
 	if n.Fold {
+		if p, ok := n.Pattern.(string); ok && !ilikeFast(p) {
+			// DuckDB lowercases with other tables than glibc: run the exact translation.
+			w.str("regexp_full_match(" + subjectSQL(n.Subject) + ", ")
+			w.arg(ilikeRegex(p))
+			w.str(")")
+			return
+		}
 		op = " ILIKE "
 	}
 	w.str("(" + subjectSQL(n.Subject) + op)

@@ -34,7 +34,7 @@ var discoveryGolden = []goldenCase{
 	{"list any-element", Request{Dataset: Discovery, Filter: "weakReasons = 'export' OR weakReasons LIKE '%RC4%' OR NOT weakReasons ~ 'SSL' OR weakReasons IS NULL", Columns: []string{"weakReasons"}}},
 	{"between, not between, not in", Request{Dataset: Discovery, Filter: "serverPort BETWEEN 1 AND 1023.5 AND serverPort NOT BETWEEN 100 AND 200 AND tlsVersion NOT IN ('SSLv3', 'TLSv1.0')", Columns: []string{"serverPort"}}},
 	{"nulls and booleans", Request{Dataset: Discovery, Filter: "weakCrypto AND NOT pqcKex AND serverName IS NOT NULL AND certFingerprint = NULL AND forwardSecrecy = 'no'", Columns: []string{"weakCrypto"}}},
-	{"timestamps", Request{Dataset: Discovery, Filter: "firstSeen >= '2026-01-01' AND lastSeen < TIMESTAMP '2026-03-01T12:00:00+02:00'", Columns: []string{"firstSeen", "lastSeen"}, Sorts: []Sort{{"lastSeen", false}, {"serverName", true}}}},
+	{"timestamps", Request{Dataset: Discovery, Filter: "firstSeen >= '2026-01-01' AND lastSeen < '2026-03-01T12:00:00+02:00'", Columns: []string{"firstSeen", "lastSeen"}, Sorts: []Sort{{"lastSeen", false}, {"serverName", true}}}},
 	{"int decimals", Request{Dataset: Discovery, Filter: "serverPort > 442.5 AND serverPort <= 443.9 AND serverPort = 443.5 AND packetCount <> -0.5", Columns: []string{"serverPort"}}},
 }
 

@@ -89,9 +89,9 @@ func TestCheckConditions(t *testing.T) {
 		{"serverPort BETWEEN 1 AND 2.5", "(serverPort >= 1 AND serverPort <= 2)"},
 		{"serverPort NOT BETWEEN 1 AND NULL", "NOT (serverPort >= 1 AND serverPort <= <nil>)"},
 		// strings, patterns, lists, booleans
-		{"serviceName ~* 'mysql'", `serviceName REGEX(literal=true) "(?s)[mM][yY][sS][qQ][lL]"`},
+		{"serviceName ~* 'mysql'", `serviceName REGEX(literal=true) "(?s)[Mm][Yy][Ss][Qq][Ll]"`},
 		{"serviceName !~ 'a.b'", `NOT serviceName REGEX(literal=false) "(?s)a.b"`},
-		{"serviceName ~* 'a.b'", `serviceName REGEX(literal=false) "(?is)a.b"`},
+		{"serviceName ~* 'a.b'", `serviceName REGEX(literal=false) "(?s)[Aa].[Bb]"`},
 		{"serviceName NOT ILIKE 'x%'", `NOT serviceName LIKE(fold=true) "x%"`},
 		{"serviceName LIKE NULL", "serviceName LIKE(fold=false) <nil>"},
 		{"weakReasons NOT LIKE '%RC4%'", `ANY(weakReasons: NOT elem LIKE(fold=false) "%RC4%")`},

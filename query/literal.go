@@ -164,6 +164,25 @@ func parseTimestamp(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
+// parseTimestampLiteral reads the text of a timestamp literal; typed is TIMESTAMP '...'.
+// The catalog's timestamps are instants (PostgreSQL timestamptz), and an untyped string
+// with an offset is read as timestamptz, offset honoured. PostgreSQL reads a TIMESTAMP
+// literal as timestamp without time zone, silently dropping its zone, so a TIMESTAMP
+// literal with a non-zero offset would mean another instant there: it is an error.
+func parseTimestampLiteral(s string, typed bool) (time.Time, error) {
+	t, err := parseTimestamp(s)
+	if err != nil || !typed {
+		return t, err
+	}
+	m := timestampPattern.FindStringSubmatch(strings.TrimSpace(s))
+	if loc, _ := zone(m[8]); loc != nil {
+		if _, off := time.Date(2000, 1, 1, 0, 0, 0, 0, loc).Zone(); off != 0 {
+			return time.Time{}, fmt.Errorf("PostgreSQL ignores the time zone of a TIMESTAMP literal; write the time in UTC or use an untyped string such as %s", quoteString(s))
+		}
+	}
+	return t, nil
+}
+
 // zone parses Z, UTC, +hh, +hh:mm or +hhmm ("" is UTC).
 func zone(z string) (*time.Location, error) {
 	switch z {
