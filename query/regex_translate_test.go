@@ -25,8 +25,8 @@ func TestTranslateRegexMatches(t *testing.T) {
 		{"[[:upper:]]", false, "É", true},
 		{"[[:upper:]]", true, "é", true}, // under ~* upper means alpha
 		{`\w`, false, "ß", true},
-		{`\d`, false, "٣", false}, // Arabic-Indic digit: not [[:digit:]] in C.UTF-8
-		{"[^a]", true, "A", false}, // negation applies after case expansion
+		{`\d`, false, "٣", false},    // Arabic-Indic digit: not [[:digit:]] in C.UTF-8
+		{"[^a]", true, "A", false},   // negation applies after case expansion
 		{"a.b", false, "a\nb", true}, // '.' matches newline in PostgreSQL
 	} {
 		re2, perr := translateRegex(tc.pattern, tc.fold)
