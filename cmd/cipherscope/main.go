@@ -58,6 +58,7 @@ type subcommand struct {
 var subcommands = []subcommand{
 	{"serve", "serve the REST API over a database", runServe},
 	{"fixtures", "write a deterministic generated dataset to files", runFixtures},
+	{"ingest", "load Zeek logs, certificates and native files into a database", runIngest},
 	{"query", "query a database and write the rows to stdout", runQuery},
 	{"bench", "run the benchmark suite (API vs raw DuckDB vs PostgreSQL)", runBench},
 }
