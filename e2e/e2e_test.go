@@ -417,10 +417,10 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	// Errors are problem documents naming the parameter and the closest fields.
 	r := httpGet(t, srv.base+"/api/v1/dta_discovery?columns=byteVolum&limit=0", "X-Request-Id", "e2e-1")
 	wantProblem := `{"type":"about:blank","title":"Bad Request","status":400,` +
-		`"detail":"columns: unknown field \"byteVolum\" in dataset discovery; limit: limit must be an integer from 1 to 10000",` +
+		`"detail":"columns: unknown field \"byteVolum\" in dataset discovery; limit: limit must be an integer >= 1",` +
 		`"instance":"/api/v1/dta_discovery","traceId":"e2e-1","errors":[` +
 		`{"kind":"unknown_field","param":"columns","message":"unknown field \"byteVolum\" in dataset discovery","hint":"did you mean byteVolume?","token":"byteVolum"},` +
-		`{"kind":"value","param":"limit","message":"limit must be an integer from 1 to 10000","token":"0"}]}`
+		`{"kind":"value","param":"limit","message":"limit must be an integer >= 1","token":"0"}]}`
 	if r.status != 400 || string(r.body) != wantProblem || r.header.Get("Content-Type") != "application/problem+json" ||
 		r.header.Get("X-Request-Id") != "e2e-1" || r.header.Get("Cache-Control") != "no-cache" {
 		t.Errorf("got %d %v\n%s\nwant\n%s", r.status, r.header, r.body, wantProblem)

@@ -8,45 +8,106 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cipherscope/cipherscope/query"
-	"github.com/cipherscope/cipherscope/server/rowenc"
 )
 
-// HeaderTotalCount carries the number of rows matching the request over all pages, when
-// the request asked for it (reportFilteredCount=true).
+// HeaderTotalCount carries the number of rows matching the request over all pages,
+// whenever it is known: when the request asked for it (reportFilteredCount=true), and
+// when the page itself proves it (a non-empty last page, or an empty first page).
 const HeaderTotalCount = "X-Total-Count"
 
-// datasetHandler serves GET /api/v1/dta_<dataset>:
+// datasetHandler serves GET /api/v1/dta_<dataset>: the parameters come from the query
+// string. See serveList for the response.
+func (s *server) datasetHandler(ds query.Dataset) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		req, err := parseListRequest(c, ds, s.cfg.Now())
+		if err != nil {
+			return err
+		}
+		f, err := negotiate(c, req.zip)
+		if err != nil {
+			return err
+		}
+		return s.serveList(c, f, req)
+	}
+}
+
+// serveList answers a parsed dataset request in format f. A page of rows (JSON:
 //
 //	{"data":[{...},...],"pagination":{"limit":L,"offset":O,"returned":N},
 //	 "filteredCount":F,"totalCount":T}
 //
-// The counts appear only when requested. Rows are encoded from the Arrow batches straight
-// into the response body; the query runs (and fails) before the first byte is written,
-// so errors still get a proper status.
-func (s *server) datasetHandler(ds query.Dataset) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if c.Get(fiber.HeaderAccept) != "" && c.Accepts(fiber.MIMEApplicationJSON) == "" {
-			return fiber.NewError(fiber.StatusNotAcceptable, "this route produces application/json only (text/csv and others are planned)")
+// with the counts only when requested) is encoded from the Arrow batches into the
+// buffered response body; the query runs, and fails, before anything is sent, so errors
+// still get a proper status.
+func (s *server) serveList(c *fiber.Ctx, f format, req listRequest) error {
+	switch {
+	case req.export():
+		return s.serveExport(c, f, req)
+	case req.Limit > s.cfg.MaxLimit:
+		return errTooLarge(req.Limit, s.cfg.MaxLimit)
+	case req.cursorMode:
+		return s.serveCursorPage(c, f, req)
+	}
+	release, err := s.acquire(c.UserContext())
+	if err != nil {
+		return err
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.QueryTimeout)
+	defer cancel()
+	counts, err := s.counts(ctx, req)
+	if err != nil {
+		return err
+	}
+	rr, err := s.store.Select(ctx, req.Request)
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	meta := pageMeta{limit: req.Limit, page: req.page, filtered: counts.filtered, total: counts.total}
+	n, err := encodeAll(c, f, rr, req.columns, meta)
+	if err != nil {
+		return err
+	}
+	setCountHeader(c, knownCount(req, counts.filtered, n))
+	return nil
+}
+
+// encodeAll writes every batch of rr to the response body in format f.
+func encodeAll(c *fiber.Ctx, f format, rr array.RecordReader, columns []string, meta pageMeta) (int64, error) {
+	w, err := f.newWriter(c.Response().BodyWriter(), rr.Schema(), columns)
+	if err != nil {
+		return 0, err
+	}
+	c.Set(fiber.HeaderContentType, f.contentType)
+	for rr.Next() {
+		if err := w.Write(rr.RecordBatch()); err != nil {
+			return 0, err
 		}
-		req, err := parseListRequest(c, ds)
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.QueryTimeout)
-		defer cancel()
-		counts, err := s.counts(ctx, req)
-		if err != nil {
-			return err
-		}
-		rr, err := s.store.Select(ctx, req.Request)
-		if err != nil {
-			return err
-		}
-		defer rr.Release()
-		if counts.filtered >= 0 {
-			c.Set(HeaderTotalCount, strconv.FormatInt(counts.filtered, 10))
-		}
-		return writeList(c, rr, req, counts)
+	}
+	if err := rr.Err(); err != nil {
+		return 0, err
+	}
+	return w.Rows(), w.Close(meta)
+}
+
+// knownCount is the number of matching rows when known, else -1: the requested count,
+// or what a short page proves (offset paging only: rows before it plus its own).
+func knownCount(req listRequest, filtered, returned int64) int64 {
+	switch {
+	case filtered >= 0:
+		return filtered
+	case req.cursorMode:
+		return -1
+	case returned > 0 && returned < req.Limit, returned == 0 && req.page == 0:
+		return req.Offset + returned
+	}
+	return -1
+}
+
+func setCountHeader(c *fiber.Ctx, n int64) {
+	if n >= 0 {
+		c.Set(HeaderTotalCount, strconv.FormatInt(n, 10))
 	}
 }
 
@@ -71,48 +132,4 @@ func (s *server) counts(ctx context.Context, req listRequest) (listCounts, error
 		}
 	}
 	return out, nil
-}
-
-// writeList encodes the result into the response body. On a mid-stream error the body is
-// discarded by the error handler, which writes the problem document instead.
-func writeList(c *fiber.Ctx, rr array.RecordReader, req listRequest, counts listCounts) error {
-	w := c.Response().BodyWriter()
-	enc, err := rowenc.NewJSONWriter(w, rr.Schema(), req.columns, ",")
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-	if _, err := w.Write([]byte(`{"data":[`)); err != nil {
-		return err
-	}
-	for rr.Next() {
-		if err := enc.Write(rr.RecordBatch()); err != nil {
-			return err
-		}
-	}
-	if err := rr.Err(); err != nil {
-		return err
-	}
-	if err := enc.Flush(); err != nil {
-		return err
-	}
-	tail := make([]byte, 0, 160)
-	tail = append(tail, `],"pagination":{"limit":`...)
-	tail = strconv.AppendInt(tail, req.Limit, 10)
-	tail = append(tail, `,"offset":`...)
-	tail = strconv.AppendInt(tail, req.page, 10)
-	tail = append(tail, `,"returned":`...)
-	tail = strconv.AppendInt(tail, enc.Rows(), 10)
-	tail = append(tail, '}')
-	if counts.filtered >= 0 {
-		tail = append(tail, `,"filteredCount":`...)
-		tail = strconv.AppendInt(tail, counts.filtered, 10)
-	}
-	if counts.total >= 0 {
-		tail = append(tail, `,"totalCount":`...)
-		tail = strconv.AppendInt(tail, counts.total, 10)
-	}
-	tail = append(tail, '}')
-	_, err = w.Write(tail)
-	return err
 }

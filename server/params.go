@@ -29,12 +29,9 @@ const (
 	paramReturnAsZipFile = "returnAsZipFile"
 )
 
-// knownParams are accepted; notYetParams are part of the documented API but not built
-// yet, and get an explicit error rather than being silently ignored.
-var (
-	knownParams  = []string{paramColumns, paramFilter, paramSorts, paramLimit, paramOffset, paramTimeFrameBegin, paramTimeFrameEnd, paramFilteredCount, paramTotalCount}
-	notYetParams = []string{paramMaterialized, paramCursor, paramReturnAsStream, paramReturnAsZipFile}
-)
+// knownParams are the parameters of the dataset routes.
+var knownParams = []string{paramColumns, paramFilter, paramSorts, paramLimit, paramOffset, paramTimeFrameBegin,
+	paramTimeFrameEnd, paramMaterialized, paramFilteredCount, paramTotalCount, paramCursor, paramReturnAsStream, paramReturnAsZipFile}
 
 // listRequest is a parsed dataset request: what to ask the store, and how to page.
 type listRequest struct {
@@ -44,25 +41,47 @@ type listRequest struct {
 	// page is the offset parameter as given (pages of Limit rows).
 	page                        int64
 	reportFiltered, reportTotal bool
+	// stream and zip ask for every matching row (returnAsStream, returnAsZipFile);
+	// limitSet says that limit was given (it then caps an export).
+	stream, zip, limitSet bool
+	// cursor is the cursor parameter as given; timeFrameText is the time frame as given,
+	// which a cursor is bound to (relative times resolve differently on each page).
+	cursor, timeFrameText string
+	// cursorMode says that cursor was given (empty: the first keyset page).
+	cursorMode bool
 }
+
+// export reports whether the request asks for every row rather than a page.
+func (r listRequest) export() bool { return r.stream || r.zip }
 
 // paramParser collects every problem with the parameters instead of stopping at the
 // first, so that one round trip shows the client all of them.
 type paramParser struct {
 	ds   query.Dataset
+	now  time.Time
 	errs query.ErrorList
 	seen map[string]bool
 }
 
 // parseListRequest reads the query string of a dataset route. The returned error is a
 // query.ErrorList (400) listing each bad parameter.
-func parseListRequest(c *fiber.Ctx, ds query.Dataset) (listRequest, error) {
-	p := &paramParser{ds: ds, seen: map[string]bool{}}
-	r := listRequest{Request: query.Request{Dataset: ds, Limit: DefaultLimit}}
+func parseListRequest(c *fiber.Ctx, ds query.Dataset, now time.Time) (listRequest, error) {
+	var pairs [][2]string
 	// VisitAll yields keys and values in request order; both are copied (fasthttp reuses them).
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
-		p.param(&r, string(k), string(v))
+		pairs = append(pairs, [2]string{string(k), string(v)})
 	})
+	return parsePairs(ds, now, pairs)
+}
+
+// parsePairs turns key=value parameters (from the query string or a JSON body) into a
+// request. GET and POST share it, so both read every parameter the same way.
+func parsePairs(ds query.Dataset, now time.Time, pairs [][2]string) (listRequest, error) {
+	p := &paramParser{ds: ds, now: now, seen: map[string]bool{}}
+	r := listRequest{Request: query.Request{Dataset: ds, Limit: DefaultLimit}}
+	for _, kv := range pairs {
+		p.param(&r, kv[0], kv[1])
+	}
 	p.finish(&r)
 	if len(p.errs) > 0 {
 		return listRequest{}, p.errs
@@ -86,17 +105,28 @@ func (p *paramParser) param(r *listRequest, key, val string) {
 	case paramFilter:
 		r.Filter = val
 	case paramLimit:
-		r.Limit = p.integer(key, val, 1, MaxLimit)
+		r.Limit, r.limitSet = p.integer(key, val, 1, math.MaxInt64), true
 	case paramOffset:
 		r.page = p.integer(key, val, 0, math.MaxInt64)
 	case paramTimeFrameBegin:
 		r.TimeFrame.Begin = p.time(key, val)
+		r.timeFrameText += "begin=" + val + "\n"
 	case paramTimeFrameEnd:
 		r.TimeFrame.End = p.time(key, val)
+		r.timeFrameText += "end=" + val + "\n"
+	case paramMaterialized:
+		p.materializedView(r, val)
+		r.timeFrameText += "view=" + val + "\n"
 	case paramFilteredCount:
 		r.reportFiltered = p.boolean(key, val)
 	case paramTotalCount:
 		r.reportTotal = p.boolean(key, val)
+	case paramReturnAsStream:
+		r.stream = p.boolean(key, val)
+	case paramReturnAsZipFile:
+		r.zip = p.boolean(key, val)
+	case paramCursor:
+		r.cursor, r.cursorMode = val, true
 	default:
 		p.unknown(key, val)
 	}
@@ -109,6 +139,9 @@ func (p *paramParser) finish(r *listRequest) {
 	} else {
 		r.Offset = r.page * r.Limit
 	}
+	p.exclusive(r, paramMaterialized, paramTimeFrameBegin, paramTimeFrameEnd)
+	p.exclusive(r, paramCursor, paramOffset, paramReturnAsStream, paramReturnAsZipFile)
+	p.exclusive(r, paramOffset, paramReturnAsStream, paramReturnAsZipFile)
 	tf := r.TimeFrame
 	if !tf.Begin.IsZero() && !tf.End.IsZero() && tf.End.Before(tf.Begin) {
 		p.add(paramTimeFrameEnd, tf.End.Format(time.RFC3339Nano), "timeFrame[end] is before timeFrame[begin]", "")
@@ -118,6 +151,29 @@ func (p *paramParser) finish(r *listRequest) {
 		r.Columns = nil
 		for _, f := range query.Fields(p.ds) {
 			r.columns = append(r.columns, f.Name)
+		}
+	}
+}
+
+// exclusive reports first given together with any of others (a true boolean counts as
+// given; false does not).
+func (p *paramParser) exclusive(r *listRequest, first string, others ...string) {
+	given := func(k string) bool {
+		switch k {
+		case paramReturnAsStream:
+			return r.stream
+		case paramReturnAsZipFile:
+			return r.zip
+		}
+		return p.seen[k]
+	}
+	if !given(first) {
+		return
+	}
+	for _, o := range others {
+		if given(o) {
+			p.add(first, "", fmt.Sprintf("%s cannot be combined with %s", first, o), "")
+			return
 		}
 	}
 }
@@ -178,24 +234,27 @@ func (p *paramParser) boolean(key, val string) bool {
 	return b
 }
 
-// time reads an RFC 3339 timestamp or a date (midnight UTC).
+// time reads a time frame bound (see parseTime).
 func (p *paramParser) time(key, val string) time.Time {
-	for _, layout := range []string{time.RFC3339Nano, time.DateOnly} {
-		if t, err := time.Parse(layout, val); err == nil {
-			return t.UTC()
-		}
+	t, err := parseTime(val, p.now)
+	if err != nil {
+		p.add(key, val, fmt.Sprintf("%s must be %s", key, timeSyntax), timeExamples)
+		return time.Time{}
 	}
-	p.add(key, val, fmt.Sprintf("%s must be an RFC 3339 timestamp or a date", key), "e.g. 2024-05-01T00:00:00Z or 2024-05-01")
-	return time.Time{}
+	return t
+}
+
+// materializedView sets the time frame of a named view (see materializedViews).
+func (p *paramParser) materializedView(r *listRequest, val string) {
+	d, ok := materializedViews[val]
+	if !ok {
+		p.add(paramMaterialized, val, fmt.Sprintf("unknown materialized view %q", val), "use one of "+strings.Join(materializedViewNames, ", "))
+		return
+	}
+	r.TimeFrame.Begin = p.now.Add(-d).UTC()
 }
 
 func (p *paramParser) unknown(key, val string) {
-	for _, n := range notYetParams {
-		if key == n {
-			p.add(key, val, fmt.Sprintf("parameter %s is not supported yet", key), "")
-			return
-		}
-	}
 	hint := "known parameters: " + strings.Join(knownParams, ", ")
 	p.add(key, val, fmt.Sprintf("unknown parameter %q", key), hint)
 }

@@ -50,6 +50,9 @@ type ProblemError struct {
 func (s *server) handleError(c *fiber.Ctx, err error) error {
 	id := ensureCommonHeaders(c)
 	p := s.problemFor(err)
+	if busy, ok := asBusy(err); ok {
+		c.Set(fiber.HeaderRetryAfter, busy.retryAfterSeconds())
+	}
 	p.Instance = c.Path()
 	p.TraceID = id
 	if p.Status >= 500 {
@@ -83,6 +86,8 @@ func (s *server) problemFor(err error) Problem {
 		return badRequest(query.ErrorList{qe})
 	case errors.As(err, &fe):
 		return newProblem(fe.Code, fe.Message)
+	case errors.As(err, new(errBusy)):
+		return newProblem(fiber.StatusServiceUnavailable, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return newProblem(fiber.StatusGatewayTimeout, fmt.Sprintf("the query did not finish within %s", s.cfg.QueryTimeout))
 	case errors.Is(err, context.Canceled):

@@ -20,6 +20,10 @@ import (
 type Store interface {
 	// Select returns the rows of req; the caller releases the reader.
 	Select(ctx context.Context, req query.Request) (array.RecordReader, error)
+	// SelectAfter returns one keyset page: the rows of req after the row whose key
+	// values (query.KeyFields order) are after, nil for the first; key fields missing
+	// from req.Columns come as extra trailing columns.
+	SelectAfter(ctx context.Context, req query.Request, after []any) (array.RecordReader, error)
 	// Count returns how many rows req would return without Limit and Offset.
 	Count(ctx context.Context, req query.Request) (int64, error)
 	// RowCount returns the number of stored rows of a dataset; /readyz uses it as a
@@ -31,8 +35,8 @@ type Store interface {
 const (
 	// DefaultLimit is the page size when the request names none (as CipherInsights).
 	DefaultLimit = 100
-	// MaxLimit is the largest page a request may ask for; bigger results need paging
-	// (and, later, returnAsStream).
+	// MaxLimit is the default of Config.MaxLimit: the largest page a request may ask for.
+	// A bigger limit gets 507; bigger results need paging, returnAsStream or returnAsZipFile.
 	MaxLimit = 10000
 )
 
@@ -44,6 +48,7 @@ const (
 	DefaultIdleTimeout    = 120 * time.Second
 	DefaultMaxHeaderBytes = 32 << 10 // also bounds the URL, hence GET filter length
 	DefaultBodyLimit      = 1 << 20
+	DefaultExportTimeout  = time.Hour
 )
 
 // Config holds the server's tunables. The command line fills it; the server reads no
@@ -62,6 +67,23 @@ type Config struct {
 	Logger *slog.Logger
 	// AccessLog logs every request at Info level.
 	AccessLog bool
+	// MaxLimit is the largest page (limit) without returnAsStream/returnAsZipFile.
+	MaxLimit int64
+	// MaxConcurrentQueries caps the queries running at once; a request that finds no
+	// free slot within QueueWait gets 503 with Retry-After.
+	MaxConcurrentQueries int
+	QueueWait            time.Duration
+	// ExportTimeout bounds a returnAsStream or returnAsZipFile export, query and
+	// transfer together (QueryTimeout is for pages).
+	ExportTimeout time.Duration
+	// ExportBatchRows is the page size of streamed exports: the most rows held in
+	// memory at once.
+	ExportBatchRows int
+	// Now is the clock of relative time frames; nil means time.Now. Tests inject one.
+	Now func() time.Time
+	// CursorKey signs pagination cursors; empty means a random key per process (cursors
+	// then do not survive a restart).
+	CursorKey []byte
 }
 
 func (c Config) withDefaults() Config {
@@ -80,6 +102,23 @@ func (c Config) withDefaults() Config {
 	if c.BodyLimit <= 0 {
 		c.BodyLimit = DefaultBodyLimit
 	}
+	if c.MaxLimit <= 0 {
+		c.MaxLimit = MaxLimit
+	}
+	if c.MaxConcurrentQueries <= 0 {
+		c.MaxConcurrentQueries = DefaultMaxConcurrentQueries
+	}
+	def(&c.QueueWait, DefaultQueueWait)
+	def(&c.ExportTimeout, DefaultExportTimeout)
+	if c.ExportBatchRows <= 0 {
+		c.ExportBatchRows = DefaultExportBatchRows
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if len(c.CursorKey) == 0 {
+		c.CursorKey = randomKey()
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -91,13 +130,14 @@ type server struct {
 	store Store
 	cfg   Config
 	log   *slog.Logger
+	slots *querySlots
 }
 
 // New returns the API application over store. Serve it with app.Listener or app.Listen;
 // stop it with app.ShutdownWithContext.
 func New(store Store, cfg Config) *fiber.App {
 	cfg = cfg.withDefaults()
-	s := &server{store: store, cfg: cfg, log: cfg.Logger}
+	s := &server{store: store, cfg: cfg, log: cfg.Logger, slots: newQuerySlots(cfg.MaxConcurrentQueries, cfg.QueueWait)}
 	app := fiber.New(fiber.Config{
 		AppName:               "cipherscope",
 		DisableStartupMessage: true,
@@ -121,6 +161,8 @@ func New(store Store, cfg Config) *fiber.App {
 	api := app.Group("/api/v1")
 	api.Get("/dta_discovery", s.datasetHandler(query.Discovery))
 	api.Get("/dta_cert", s.datasetHandler(query.Cert))
+	api.Post("/dta_discovery/query", s.queryHandler(query.Discovery))
+	api.Post("/dta_cert/query", s.queryHandler(query.Cert))
 	return app
 }
 

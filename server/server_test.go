@@ -165,24 +165,18 @@ func TestBadRequests(t *testing.T) {
 			problemBody(400, "Bad Request", `sorts: unknown field "certcommonname" in dataset cert`, cert,
 				`{"kind":"unknown_field","param":"sorts","message":"unknown field \"certcommonname\" in dataset cert","hint":"did you mean certCommonName, certAltNames?","token":"certcommonname"}`)},
 		{"limit zero and offset negative, both reported", q(disc, "limit", "0", "offset", "-1"), 400,
-			problemBody(400, "Bad Request", "limit: limit must be an integer from 1 to 10000; offset: offset must be an integer >= 0", disc,
-				`{"kind":"value","param":"limit","message":"limit must be an integer from 1 to 10000","token":"0"}`,
+			problemBody(400, "Bad Request", "limit: limit must be an integer >= 1; offset: offset must be an integer >= 0", disc,
+				`{"kind":"value","param":"limit","message":"limit must be an integer >= 1","token":"0"}`,
 				`{"kind":"value","param":"offset","message":"offset must be an integer >= 0","token":"-1"}`)},
 		{"sort without direction", q(disc, "sorts", "byteVolume"), 400,
 			problemBody(400, "Bad Request", `sorts: sort "byteVolume" has no direction`, disc,
 				`{"kind":"syntax","param":"sorts","message":"sort \"byteVolume\" has no direction","hint":"write \"field asc\" or \"field desc\"","offset":10,"line":1,"column":11}`)},
-		{"limit above the maximum", q(disc, "limit", "10001"), 400,
-			problemBody(400, "Bad Request", "limit: limit must be an integer from 1 to 10000", disc,
-				`{"kind":"value","param":"limit","message":"limit must be an integer from 1 to 10000","token":"10001"}`)},
 		{"limit not a number", q(disc, "limit", "ten"), 400,
-			problemBody(400, "Bad Request", "limit: limit must be an integer from 1 to 10000", disc,
-				`{"kind":"value","param":"limit","message":"limit must be an integer from 1 to 10000","token":"ten"}`)},
+			problemBody(400, "Bad Request", "limit: limit must be an integer >= 1", disc,
+				`{"kind":"value","param":"limit","message":"limit must be an integer >= 1","token":"ten"}`)},
 		{"unknown parameter", q(disc, "filer", "x"), 400,
 			problemBody(400, "Bad Request", `filer: unknown parameter "filer"`, disc,
-				`{"kind":"value","param":"filer","message":"unknown parameter \"filer\"","hint":"known parameters: columns, filter, sorts, limit, offset, timeFrame[begin], timeFrame[end], reportFilteredCount, reportTotalCount","token":"x"}`)},
-		{"planned parameter", q(disc, "returnAsStream", "true"), 400,
-			problemBody(400, "Bad Request", "returnAsStream: parameter returnAsStream is not supported yet", disc,
-				`{"kind":"value","param":"returnAsStream","message":"parameter returnAsStream is not supported yet","token":"true"}`)},
+				`{"kind":"value","param":"filer","message":"unknown parameter \"filer\"","hint":"known parameters: columns, filter, sorts, limit, offset, timeFrame[begin], timeFrame[end], timeFrame[materializedView], reportFilteredCount, reportTotalCount, cursor, returnAsStream, returnAsZipFile","token":"x"}`)},
 		{"filter given twice", q(disc, "filter", "protocol = 'tcp'", "filter", "protocol = 'udp'"), 400,
 			problemBody(400, "Bad Request", "filter: parameter filter is given more than once", disc,
 				`{"kind":"value","param":"filter","message":"parameter filter is given more than once","hint":"give it once","token":"protocol = 'udp'"}`)},
@@ -294,8 +288,8 @@ func TestProbesAndRouting(t *testing.T) {
 			problemBody(404, "Not Found", "Cannot GET /api/v1/dta_nothing", "/api/v1/dta_nothing")},
 		{"routes are case-sensitive", "/api/v1/DTA_CERT", nil, 404,
 			problemBody(404, "Not Found", "Cannot GET /api/v1/DTA_CERT", "/api/v1/DTA_CERT")},
-		{"csv not yet", disc, []string{"Accept", "text/csv"}, 406,
-			problemBody(406, "Not Acceptable", "this route produces application/json only (text/csv and others are planned)", disc)},
+		{"unacceptable media type", disc, []string{"Accept", "image/png"}, 406,
+			problemBody(406, "Not Acceptable", "no acceptable media type; this route produces application/json, text/csv, application/x-ndjson, application/vnd.apache.arrow.stream, application/vnd.apache.parquet (and application/zip with returnAsZipFile=true)", disc)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,6 +309,9 @@ type fakeStore struct {
 }
 
 func (f fakeStore) Select(ctx context.Context, _ query.Request) (array.RecordReader, error) {
+	return f.selectFn(ctx)
+}
+func (f fakeStore) SelectAfter(ctx context.Context, _ query.Request, _ []any) (array.RecordReader, error) {
 	return f.selectFn(ctx)
 }
 func (f fakeStore) Count(context.Context, query.Request) (int64, error) { return 0, nil }

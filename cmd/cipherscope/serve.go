@@ -35,6 +35,10 @@ type serveOptions struct {
 	demoRows, demoCerts        int
 	demoSeed                   uint64
 	queryTimeout, writeTimeout time.Duration
+	// Limits of the dataset routes (server.Config).
+	maxLimit                    int64
+	maxQueries, exportBatchRows int
+	queueWait, exportTimeout    time.Duration
 }
 
 func runServe(ctx context.Context, e env, args []string) error {
@@ -51,6 +55,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	fs.DurationVar(&o.queryTimeout, "query-timeout", server.DefaultQueryTimeout, "time limit of one query (504 after it)")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", server.DefaultWriteTimeout, "time limit for writing one response")
 	fs.BoolVar(&o.accessLog, "access-log", false, "log every request to stderr")
+	fs.Int64Var(&o.maxLimit, "max-limit", server.MaxLimit, "largest page (limit) without returnAsStream/returnAsZipFile (507 above)")
+	fs.IntVar(&o.maxQueries, "max-concurrent-queries", server.DefaultMaxConcurrentQueries, "queries running at once (503 with Retry-After beyond, after --queue-wait)")
+	fs.DurationVar(&o.queueWait, "queue-wait", server.DefaultQueueWait, "how long a request waits for a free query slot")
+	fs.DurationVar(&o.exportTimeout, "export-timeout", server.DefaultExportTimeout, "time limit of one returnAsStream/returnAsZipFile export")
+	fs.IntVar(&o.exportBatchRows, "export-batch-rows", server.DefaultExportBatchRows, "rows per query of a streamed export (bounds its memory)")
 	pos, err := parseFlags(fs, args, e.getenv)
 	if err != nil {
 		return err
@@ -101,7 +110,9 @@ func serve(ctx context.Context, e env, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	app := server.New(db, server.Config{QueryTimeout: o.queryTimeout, WriteTimeout: o.writeTimeout, Logger: log, AccessLog: o.accessLog})
+	app := server.New(db, server.Config{QueryTimeout: o.queryTimeout, WriteTimeout: o.writeTimeout, Logger: log, AccessLog: o.accessLog,
+		MaxLimit: o.maxLimit, MaxConcurrentQueries: o.maxQueries, QueueWait: o.queueWait,
+		ExportTimeout: o.exportTimeout, ExportBatchRows: o.exportBatchRows})
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "db", o.db)

@@ -1,0 +1,31 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/cipherscope/cipherscope/query"
+)
+
+// SelectAfter runs one keyset page: the rows of req strictly after the row whose key
+// values (query.KeyFields order) are after, nil for the first page, at most req.Limit
+// rows. Key fields missing from req.Columns come as extra trailing columns. Each page is
+// a separate query, so a long export holds at most one page in memory (DuckDB
+// materializes results, see LIBRARY-NOTES). Errors as Select.
+func (db *DB) SelectAfter(ctx context.Context, req query.Request, after []any) (array.RecordReader, error) {
+	op := "select " + string(req.Dataset)
+	stmt, err := query.CompileAfter(req, after, query.DuckDB)
+	if err != nil {
+		return nil, &Error{Kind: Invalid, Op: op, Err: err}
+	}
+	rr, err := db.query(ctx, op, stmt.SQL, stmt.Args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkResultColumns(rr, stmt.Columns); err != nil {
+		rr.Release()
+		return nil, &Error{Kind: Internal, Op: op, Err: err}
+	}
+	return rr, nil
+}

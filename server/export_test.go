@@ -1,0 +1,198 @@
+package server
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cipherscope/cipherscope/fixtures"
+	"github.com/cipherscope/cipherscope/query"
+)
+
+func TestStreamFormats(t *testing.T) {
+	// One row per page, so the export crosses page boundaries on every row.
+	app := New(newTestDB(t), Config{ExportBatchRows: 1, Now: func() time.Time { return fixedNow }})
+	page := get(t, app, q(disc, fmtColumns...), "Accept", "text/csv")
+	tests := []struct {
+		name, accept string
+		kv           []string
+		want         string
+	}{
+		{"csv equals the page", "text/csv", nil, page.body},
+		{"ndjson", "application/x-ndjson", []string{"columns", "serverPort"},
+			"{\"serverPort\":3306}\n{\"serverPort\":443}\n{\"serverPort\":8443}\n{\"serverPort\":443}\n"},
+		{"json envelope", "", []string{"columns", "serverPort"},
+			`{"data":[{"serverPort":3306},{"serverPort":443},{"serverPort":8443},{"serverPort":443}],"pagination":{"returned":4}}`},
+		{"limit caps an export", "", []string{"columns", "serverPort", "limit", "2"},
+			`{"data":[{"serverPort":3306},{"serverPort":443}],"pagination":{"returned":2}}`},
+		{"empty csv has its header", "text/csv", []string{"filter", "serverPort = 1"}, "serverName,serverIp,weakReasons,lastSeen,byteVolume\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kv := append(append([]string{}, fmtColumns...), tt.kv...)
+			if tt.kv != nil && tt.kv[0] == "columns" {
+				kv = append([]string{"sorts", "byteVolume desc"}, tt.kv...)
+			}
+			r := get(t, app, q(disc, append(kv, "returnAsStream", "true")...), "Accept", tt.accept)
+			if r.status != 200 || r.body != tt.want {
+				t.Errorf("got %d %q\nwant %q", r.status, r.body, tt.want)
+			}
+			if cd := r.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="dta_discovery_20240503T120000Z.`) {
+				t.Errorf("Content-Disposition %q", cd)
+			}
+		})
+	}
+}
+
+func TestStreamErrorsBeforeTheBody(t *testing.T) {
+	app := New(newTestDB(t), Config{})
+	r := get(t, app, q(disc, "returnAsStream", "true", "filter", "nope = 1"))
+	if r.status != 400 || r.header.Get("Content-Type") != ProblemContentType {
+		t.Errorf("got %d %s", r.status, r.body)
+	}
+	r = get(t, app, q(disc, "returnAsStream", "true", "offset", "1"))
+	if r.status != 400 || !strings.Contains(r.body, "offset cannot be combined with returnAsStream") {
+		t.Errorf("got %d %s", r.status, r.body)
+	}
+}
+
+func TestZipFile(t *testing.T) {
+	app := New(newTestDB(t), Config{ExportBatchRows: 3, Now: func() time.Time { return fixedNow }})
+	page := get(t, app, q(disc, fmtColumns...), "Accept", "text/csv")
+	for _, tt := range []struct{ accept, name, want string }{
+		{"text/csv", "dta_discovery_20240503T120000Z.csv", page.body},
+		{"application/zip", "dta_discovery_20240503T120000Z.json", ""},
+	} {
+		t.Run(tt.accept, func(t *testing.T) {
+			r := get(t, app, q(disc, append(fmtColumns, "returnAsZipFile", "true", "reportFilteredCount", "true")...), "Accept", tt.accept)
+			if r.status != 200 || r.header.Get("Content-Type") != MIMEZip || r.header.Get(HeaderTotalCount) != "4" ||
+				r.header.Get("Content-Disposition") != `attachment; filename="dta_discovery_20240503T120000Z.zip"` {
+				t.Fatalf("%d %v", r.status, r.header)
+			}
+			zr, err := zip.NewReader(bytes.NewReader([]byte(r.body)), int64(len(r.body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(zr.File) != 1 || zr.File[0].Name != tt.name {
+				t.Fatalf("files %v", zr.File)
+			}
+			rc, err := zr.File[0].Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			b, err := io.ReadAll(rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want != "" && string(b) != tt.want {
+				t.Errorf("got %q want %q", b, tt.want)
+			}
+			if tt.want == "" {
+				var doc struct{ Data []map[string]any }
+				if err := json.Unmarshal(b, &doc); err != nil || len(doc.Data) != 4 {
+					t.Errorf("json %v: %s", err, b)
+				}
+			}
+			if _, err := csv.NewReader(bytes.NewReader(b)).ReadAll(); tt.accept == "text/csv" && err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestStreamCancel disconnects in the middle of a large export: the query slot (which
+// the export holds until its query and writer goroutine end) must come free, and the
+// goroutines must go back to where they were.
+func TestStreamCancel(t *testing.T) {
+	db := newTestDB(t)
+	rr := fixtures.Records(query.Discovery, fixtures.Config{Observations: 60_000, Certificates: 200, Seed: 7}, 16384)
+	if _, err := db.Load(context.Background(), query.Discovery, rr); err != nil {
+		t.Fatal(err)
+	}
+	rr.Release()
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	app := New(db, Config{ExportBatchRows: 2000, MaxConcurrentQueries: 1, QueueWait: 100 * time.Millisecond, Logger: log})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	base := "http://" + ln.Addr().String()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+disc+"?returnAsStream=true", nil)
+	req.Header.Set("Accept", "text/csv")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 4096)); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	resp.Body.Close()
+
+	// The slot is free again once the export noticed the disconnect and stopped.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := client.Get(base + disc + "?limit=1")
+		if err == nil {
+			io.Copy(io.Discard, r.Body)
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cancelled export still holds its query slot")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "export stream ended early") {
+		t.Errorf("the export was not cut short (too small to notice the disconnect?): %s", logs.String())
+	}
+	// No goroutine of the export (its writer) or of the driver (its query) is left.
+	var stacks string
+	for time.Now().Before(deadline) {
+		buf := make([]byte, 1<<20)
+		stacks = string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(stacks, "server.(*export)") && !strings.Contains(stacks, "duckdb-go") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Errorf("export or query goroutines left:\n%s", stacks)
+}
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
