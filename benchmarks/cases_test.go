@@ -68,7 +68,7 @@ func TestSelectCases(t *testing.T) {
 func TestSQLShapes(t *testing.T) {
 	c := caseNamed(t, "eq_range")
 	d := duckPlan(c)
-	for _, want := range []string{`WHERE "cipherKex" = 'ECDHE'`, `GROUP BY "clientIp"`, `WHERE "byteVolume" > 1000000`, `ORDER BY "byteVolume" DESC LIMIT 100`} {
+	for _, want := range []string{`FROM discovery_flow WHERE "cipherKex" = 'ECDHE'`, `GROUP BY "flowId"`, `WHERE "byteVolume" > 1000000`, `ORDER BY "byteVolume" DESC LIMIT 100`} {
 		if !strings.Contains(d.Main, want) {
 			t.Errorf("duck SQL lacks %q:\n%s", want, d.Main)
 		}

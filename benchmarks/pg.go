@@ -128,7 +128,7 @@ func duckExportSQL(ds query.Dataset, path string) string {
 		}
 	}
 	return fmt.Sprintf("COPY (SELECT %s FROM %s) TO '%s' (FORMAT csv, HEADER false)",
-		strings.Join(exprs, ", "), quoteIdent(tableNameOf(ds)), strings.ReplaceAll(path, "'", "''"))
+		strings.Join(exprs, ", "), tableNameOf(ds), strings.ReplaceAll(path, "'", "''"))
 }
 
 // pgArrayExpr renders a DuckDB VARCHAR[] as a PostgreSQL array literal: {"a","b \"c\""}.
@@ -138,12 +138,13 @@ func pgArrayExpr(col string) string {
 		col, col, elem)
 }
 
-// tableNameOf is the DuckDB table of a dataset.
+// tableNameOf is the DuckDB FROM target of a dataset's stored rows: the cert table, or the
+// discovery observations joined with their flows (one row per observation).
 func tableNameOf(ds query.Dataset) string {
 	if ds == query.Cert {
-		return query.CertTable
+		return quoteIdent(query.CertTable)
 	}
-	return query.DiscoveryTable
+	return fmt.Sprintf("%s JOIN %s USING (%s)", quoteIdent(query.DiscoveryTable), quoteIdent(query.FlowTable), quoteIdent(query.FlowIDColumn))
 }
 
 // pgLoad creates the schema on a fresh server and COPYs each dataset's CSV file into it,

@@ -57,24 +57,23 @@ func duckSelect(c Case, paged bool) string {
 }
 
 // duckSource is the dataset's rows after the filter: the cert table, or the discovery
-// rollup with pre predicates on observations and post predicates on flows.
+// rollup over the normalised tables (query/catalog.go): observations grouped by their
+// integer flow id, joined with the flow table for the key and derived fields. Pre
+// predicates run on the flow table, once per flow; the join on the filtered flows prunes
+// observations before grouping. Post predicates filter the joined rollup.
 func duckSource(c Case, pre, post string) string {
 	if c.Dataset == query.Cert {
 		return "SELECT * FROM " + query.CertTable + where(pre)
 	}
-	var sel []string
-	for _, f := range query.Fields(query.Discovery) {
-		switch f.Role {
-		case query.Key:
-			sel = append(sel, quoteIdent(f.Name))
-		case query.Derived:
-			// Derived fields are functions of the key, so any value of the group is the value.
-			sel = append(sel, fmt.Sprintf("any_value(%s) AS %s", quoteIdent(f.Name), quoteIdent(f.Name)))
-		}
+	id := quoteIdent(query.FlowIDColumn)
+	agg := fmt.Sprintf("SELECT %s, %s FROM %s", id, strings.Join(aggregates, ", "), query.DiscoveryTable)
+	var s string
+	if pre == "" {
+		s = fmt.Sprintf("SELECT * FROM (%s GROUP BY %s) agg JOIN %s USING (%s)", agg, id, query.FlowTable, id)
+	} else {
+		s = fmt.Sprintf("WITH f AS (SELECT * FROM %s%s) SELECT * FROM (%s JOIN (SELECT %s FROM f) USING (%s) GROUP BY %s) agg JOIN f USING (%s)",
+			query.FlowTable, where(pre), agg, id, id, id, id)
 	}
-	sel = append(sel, aggregates...)
-	s := fmt.Sprintf("SELECT %s FROM %s%s GROUP BY %s",
-		strings.Join(sel, ", "), query.DiscoveryTable, where(pre), quotedList(keyFields()))
 	if post != "" {
 		s = "SELECT * FROM (" + s + ")" + where(post)
 	}
@@ -96,13 +95,15 @@ var (
 	cbomCertColumns     = []string{"certPublicKeyAlgo", "certPublicKeySize", "certCurve", "certSignatureAlgo"}
 )
 
+// The CBOM tuples are functions of the flow key, so they are read from the flow table
+// (one row per flow) rather than from the observations.
 func duckCBOMProtocols(c Case) string {
-	return fmt.Sprintf("SELECT DISTINCT %s FROM %s%s", quotedList(cbomProtocolColumns), query.DiscoveryTable, where(c.DuckPre))
+	return fmt.Sprintf("SELECT DISTINCT %s FROM %s%s", quotedList(cbomProtocolColumns), query.FlowTable, where(c.DuckPre))
 }
 
 func duckCBOMCerts(c Case) string {
 	return fmt.Sprintf(`SELECT DISTINCT %s FROM %s WHERE "certFingerprint" IN (SELECT "certFingerprint" FROM %s%s)`,
-		quotedList(cbomCertColumns), query.CertTable, query.DiscoveryTable, where(c.DuckPre))
+		quotedList(cbomCertColumns), query.CertTable, query.FlowTable, where(c.DuckPre))
 }
 
 // pgPlan returns the PostgreSQL SQL of a case: the filter text verbatim against the
@@ -172,17 +173,6 @@ func cidrPredicate(field, prefix string) string {
 	return fmt.Sprintf("%s = %d AND %s BETWEEN '%s'::HUGEINT AND '%s'::HUGEINT",
 		quoteIdent(field+query.FamilySuffix), lo.Family,
 		quoteIdent(field+query.NumberSuffix), lo.Decimal(), hi.Decimal())
-}
-
-// keyFields are the discovery flow key: the GROUP BY of the rollup.
-func keyFields() []string {
-	var out []string
-	for _, f := range query.Fields(query.Discovery) {
-		if f.Role == query.Key {
-			out = append(out, f.Name)
-		}
-	}
-	return out
 }
 
 func where(pred string) string {

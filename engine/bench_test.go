@@ -131,7 +131,7 @@ func TestSynthLoadNoLeaks(t *testing.T) {
 	if want := (LoadStats{Dataset: query.Discovery, Batches: 3, Rows: 20_000, Inserted: 20_000}); st.Batches != want.Batches || st.Rows != want.Rows || st.Inserted != want.Inserted {
 		t.Errorf("stats = %+v", st)
 	}
-	got := queryStrings(t, db, `SELECT count(*) FILTER (WHERE "clientIp__fam" = 6), count(DISTINCT "serverIp"), count(*) FILTER (WHERE "weakReasons" IS NOT NULL) > 0 FROM discovery_obs`)
+	got := queryStrings(t, db, `SELECT count(*) FILTER (WHERE "clientIp__fam" = 6), count(DISTINCT "serverIp"), count(*) FILTER (WHERE "weakReasons" IS NOT NULL) > 0 FROM discovery_obs JOIN discovery_flow USING ("flowId")`)
 	if got[0][0] == "0" || got[0][1] != "2000" || got[0][2] != "true" {
 		t.Errorf("synthetic data looks wrong: %v", got)
 	}

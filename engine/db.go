@@ -151,13 +151,16 @@ func (db *DB) setup(ctx context.Context) error {
 	if err != nil {
 		return wrap(ctx, op, fmt.Errorf("reading the schema version: %w", err))
 	}
-	v, err := strconv.Atoi(stored)
-	if err != nil || v > SchemaVersion {
-		return errorf(Conflict, op, "the database has schema version %q; this build supports up to %d", stored, SchemaVersion)
+	if v, err := strconv.Atoi(stored); err != nil || v != SchemaVersion {
+		return errorf(Conflict, op, "the database has schema version %q; this build reads only version %d "+
+			"(version 1 files predate the discovery flow table and are not migrated: re-ingest into a new database)",
+			stored, SchemaVersion)
 	}
 	for _, ds := range query.Datasets {
-		if err := db.checkColumns(ctx, ds); err != nil {
-			return err
+		for _, t := range tables(ds) {
+			if err := db.checkColumns(ctx, t); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -170,7 +173,19 @@ func (db *DB) createSchema(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	for _, stmt := range schemaDDL() {
+	// The metadata table first.
+	stmts := schemaDDL()
+	if _, err := tx.ExecContext(ctx, stmts[0]); err != nil {
+		return fmt.Errorf("%w\n%s", err, stmts[0])
+	}
+	// A database of another schema version is left untouched; setup reports it.
+	var stored string
+	err = tx.QueryRowContext(ctx, fmt.Sprintf(
+		"SELECT value FROM %s WHERE key = 'schema_version'", MetadataTable)).Scan(&stored)
+	if err == nil && stored != strconv.Itoa(SchemaVersion) {
+		return nil
+	}
+	for _, stmt := range stmts[1:] {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%w\n%s", err, stmt)
 		}
@@ -185,9 +200,9 @@ func (db *DB) createSchema(ctx context.Context) error {
 
 // checkColumns compares a table's stored columns with what this build expects, so that a
 // database from another build fails at Open with a clear message instead of at first query.
-func (db *DB) checkColumns(ctx context.Context, ds query.Dataset) error {
+func (db *DB) checkColumns(ctx context.Context, t table) error {
 	rows, err := db.sql.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns
-		WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position`, tableName(ds))
+		WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position`, t.Name)
 	if err != nil {
 		return wrap(ctx, "open", err)
 	}
@@ -203,15 +218,15 @@ func (db *DB) checkColumns(ctx context.Context, ds query.Dataset) error {
 	if err := rows.Err(); err != nil {
 		return wrap(ctx, "open", err)
 	}
-	want := storedColumns(ds)
+	want := t.Columns
 	for i, w := range want {
 		if i >= len(got) || got[i].Name != w.Name || got[i].Type != w.Type {
 			return errorf(Conflict, "open", "table %s: column %d should be %s %s, found %v (schema drift; migrate or recreate the database)",
-				tableName(ds), i+1, w.Name, w.Type, columnAt(got, i))
+				t.Name, i+1, w.Name, w.Type, columnAt(got, i))
 		}
 	}
 	if len(got) > len(want) {
-		return errorf(Conflict, "open", "table %s has unexpected column %s", tableName(ds), got[len(want)].Name)
+		return errorf(Conflict, "open", "table %s has unexpected column %s", t.Name, got[len(want)].Name)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"strings"
@@ -18,7 +19,7 @@ func TestOpenCreatesSchema(t *testing.T) {
 			}
 			db := openTest(t, path)
 			got := queryStrings(t, db, "SELECT value FROM cs_metadata WHERE key = 'schema_version'")
-			if want := [][]string{{"1"}}; !slices.EqualFunc(got, want, slices.Equal) {
+			if want := [][]string{{"2"}}; !slices.EqualFunc(got, want, slices.Equal) {
 				t.Errorf("schema_version = %v, want %v", got, want)
 			}
 			for _, ds := range query.Datasets {
@@ -33,15 +34,22 @@ func TestOpenCreatesSchema(t *testing.T) {
 func TestStoredColumns(t *testing.T) {
 	db := openTest(t, "")
 	got := queryStrings(t, db, `SELECT column_name || ' ' || data_type || ' ' || is_nullable FROM information_schema.columns
-		WHERE table_name = 'discovery_obs' AND column_name IN ('obsUid', 'observedAt', 'clientIp', 'clientIp__fam', 'clientIp__num',
-		'serverPort', 'forwardSecrecy', 'weakReasons', 'byteVolume') ORDER BY ordinal_position`)
+		WHERE table_name = 'discovery_obs' ORDER BY ordinal_position`)
 	want := [][]string{
-		{"obsUid VARCHAR NO"}, {"observedAt TIMESTAMP NO"},
-		{"clientIp VARCHAR NO"}, {"clientIp__fam UTINYINT NO"}, {"clientIp__num HUGEINT NO"},
-		{"serverPort BIGINT YES"}, {"forwardSecrecy BOOLEAN YES"}, {"weakReasons VARCHAR[] YES"}, {"byteVolume BIGINT YES"},
+		{"obsUid VARCHAR NO"}, {"observedAt TIMESTAMP NO"}, {"byteVolume BIGINT YES"}, {"packetCount BIGINT YES"}, {"flowId INTEGER NO"},
 	}
 	if !slices.EqualFunc(got, want, slices.Equal) {
-		t.Errorf("discovery columns:\n got %v\nwant %v", got, want)
+		t.Errorf("discovery observation columns:\n got %v\nwant %v", got, want)
+	}
+	got = queryStrings(t, db, `SELECT column_name || ' ' || data_type || ' ' || is_nullable FROM information_schema.columns
+		WHERE table_name = 'discovery_flow' AND column_name IN ('flowId', 'clientIp', 'clientIp__fam', 'clientIp__num',
+		'serverPort', 'forwardSecrecy', 'weakReasons', 'obsUid', 'byteVolume') ORDER BY ordinal_position`)
+	want = [][]string{
+		{"flowId INTEGER NO"}, {"clientIp VARCHAR NO"}, {"clientIp__fam UTINYINT NO"}, {"clientIp__num HUGEINT NO"},
+		{"serverPort BIGINT YES"}, {"forwardSecrecy BOOLEAN YES"}, {"weakReasons VARCHAR[] YES"},
+	}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("discovery flow columns:\n got %v\nwant %v", got, want)
 	}
 	got = queryStrings(t, db, `SELECT column_name || ' ' || data_type FROM information_schema.columns
 		WHERE table_name = 'cert' AND column_name IN ('certFingerprint', 'certAltNames', 'certDer') ORDER BY ordinal_position`)
@@ -161,5 +169,43 @@ func TestExtensionsWithoutNetwork(t *testing.T) {
 	got = queryStrings(t, db, `SELECT x FROM read_parquet('`+dir+`/t.parquet')`)
 	if want := [][]string{{"42"}}; !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("parquet round trip = %v", got)
+	}
+}
+
+func TestOpenRejectsOldSchemaVersion(t *testing.T) {
+	path := tempDBPath(t)
+	ctx := context.Background()
+	db, err := Open(ctx, Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A version-1 file: per-observation discovery table, no flow table.
+	for _, stmt := range []string{
+		`DROP TABLE discovery_flow`,
+		`UPDATE cs_metadata SET value = '1' WHERE key = 'schema_version'`,
+	} {
+		if _, err := db.sql.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	_, err = Open(ctx, Config{Path: path})
+	if ErrorKind(err) != Conflict || !strings.Contains(err.Error(), `schema version "1"`) {
+		t.Fatalf("Open of a version-1 file = %v, want Conflict naming the version", err)
+	}
+	db, err = Open(ctx, Config{Path: path, ReadOnly: true})
+	if err == nil {
+		db.Close()
+		t.Fatal("read-only Open of a version-1 file succeeded")
+	}
+	// Nothing was created in the old file.
+	raw, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_name = 'discovery_flow'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("discovery_flow tables after the rejected Open: %d (%v), want 0", n, err)
 	}
 }

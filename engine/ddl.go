@@ -8,9 +8,12 @@ import (
 )
 
 // SchemaVersion is the version of the table layout this package creates and reads. It is
-// stored in MetadataTable; Open refuses a database written by a newer version and is where
-// migrations from older versions go.
-const SchemaVersion = 1
+// stored in MetadataTable; Open refuses a database of any other version (Conflict) and is
+// where migrations from older versions will go.
+//
+// Version 2 normalises discovery into a flow table and an observation table (catalog.go);
+// version 1 stored every key column on every observation.
+const SchemaVersion = 2
 
 // MetadataTable holds key/value facts about the database itself (schema_version, ...).
 const MetadataTable = "cs_metadata"
@@ -33,10 +36,10 @@ type column struct {
 // discovery rollup groups by high-cardinality keys (addresses, names) as well, which
 // dilutes the gain. Revisit with a benchmark of the real rollups.
 
-// storedColumns returns the columns of a dataset's table in order: the input columns of
-// InputSchema, each IP field expanded to text, family and number (catalog.go conventions),
-// then the storage-only columns.
-func storedColumns(ds query.Dataset) []column {
+// inputColumns returns the input columns of InputSchema in order, each IP field expanded
+// to text, family and number (catalog.go conventions): the rows Load stages before it
+// splits discovery into flows and observations, and the columns of the cert table.
+func inputColumns(ds query.Dataset) []column {
 	var cols []column
 	for _, f := range InputSchema(ds).Fields() {
 		cols = append(cols, column{Name: f.Name, Type: duckType(f.Name, ds), Null: f.Nullable})
@@ -47,6 +50,58 @@ func storedColumns(ds query.Dataset) []column {
 		}
 	}
 	return cols
+}
+
+// table is one stored table and its columns in order.
+type table struct {
+	Name    string
+	Columns []column
+}
+
+// flowIDType is the type of FlowIDColumn: 4 bytes per observation, and the perfect-hash
+// and hash-join friendliest key; 2^31 distinct flows is far beyond one database.
+const flowIDType = "INTEGER"
+
+// flowKeyColumns are the input columns that identify a flow: the key fields' text columns
+// (the IP family and number are functions of the text). Load matches flows on them with
+// IS NOT DISTINCT FROM, since most may be NULL.
+func flowKeyColumns() []string {
+	var out []string
+	for _, f := range query.Fields(query.Discovery) {
+		if f.Role == query.Key {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// tables returns the stored tables of a dataset, in creation order. Discovery: the flow
+// table (flowId, then every key and derived input column) and the observation table (the
+// per-observation input columns, then flowId). Cert: one table of the input columns.
+func tables(ds query.Dataset) []table {
+	if ds == query.Cert {
+		return []table{{Name: query.CertTable, Columns: inputColumns(ds)}}
+	}
+	id := column{Name: query.FlowIDColumn, Type: flowIDType}
+	flow := []column{id}
+	var obs []column
+	for _, c := range inputColumns(ds) {
+		if isObservationColumn(c.Name) {
+			obs = append(obs, c)
+		} else {
+			flow = append(flow, c)
+		}
+	}
+	return []table{{Name: query.FlowTable, Columns: flow}, {Name: query.DiscoveryTable, Columns: append(obs, id)}}
+}
+
+// isObservationColumn reports whether a discovery input column is stored per observation.
+func isObservationColumn(name string) bool {
+	switch name {
+	case query.ObservationIDColumn, query.ObservedAtColumn, "byteVolume", "packetCount":
+		return true
+	}
+	return false
 }
 
 // duckType is the DuckDB type of an input column: catalog fields by their catalog type,
@@ -91,7 +146,8 @@ func isIPField(ds query.Dataset, name string) bool {
 	return ok && f.Type == query.IP
 }
 
-// tableName returns the table that stores ds.
+// tableName returns the table that holds one row per stored item of ds: observations
+// for discovery, certificates for cert.
 func tableName(ds query.Dataset) string {
 	if ds == query.Cert {
 		return query.CertTable
@@ -105,14 +161,14 @@ func quoteIdent(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
-// createTableSQL is the idempotent DDL of a dataset's table. Discovery has no unique index
-// on obsUid: Load de-duplicates with an anti-join, which measured 8x cheaper than
-// maintaining an ART index (1M rows: 0.35 s vs 2.1 s). Cert rows are few and are upserted,
-// which needs the key.
-func createTableSQL(ds query.Dataset) string {
+// createTableSQL is the idempotent DDL of one table. The observation table has no unique
+// index on obsUid: Load de-duplicates with an anti-join, which measured 8x cheaper than
+// maintaining an ART index (1M rows: 0.35 s vs 2.1 s); nor does the flow table index its
+// key, for the same reason. Cert rows are few and are upserted, which needs the key.
+func createTableSQL(t table) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", quoteIdent(tableName(ds)))
-	for i, c := range storedColumns(ds) {
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", quoteIdent(t.Name))
+	for i, c := range t.Columns {
 		if i > 0 {
 			b.WriteString(",\n")
 		}
@@ -121,7 +177,7 @@ func createTableSQL(ds query.Dataset) string {
 			b.WriteString(" NOT NULL")
 		}
 	}
-	if ds == query.Cert {
+	if t.Name == query.CertTable {
 		fmt.Fprintf(&b, ",\n  PRIMARY KEY (%s)", quoteIdent("certFingerprint"))
 	}
 	b.WriteString("\n)")
@@ -134,7 +190,9 @@ func schemaDDL() []string {
 		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)", MetadataTable),
 	}
 	for _, ds := range query.Datasets {
-		stmts = append(stmts, createTableSQL(ds))
+		for _, t := range tables(ds) {
+			stmts = append(stmts, createTableSQL(t))
+		}
 	}
 	return stmts
 }

@@ -50,7 +50,7 @@ func Example() {
 	}
 	fmt.Println("inserted:", stats.Inserted)
 
-	rr, err := db.Query(ctx, `SELECT "serverIp", "serverIp__fam" AS fam FROM discovery_obs WHERE "clientIp" = ?`, "10.0.0.7")
+	rr, err := db.Query(ctx, `SELECT "serverIp", "serverIp__fam" AS fam FROM discovery_obs JOIN discovery_flow USING ("flowId") WHERE "clientIp" = ?`, "10.0.0.7")
 	if err != nil {
 		log.Fatal(err)
 	}

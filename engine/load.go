@@ -120,7 +120,12 @@ func loadTx(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipRead
 		return err
 	}
 	view := "cs_load_" + randomHex()
-	affected, err := insertFromView(ctx, conn, ds, in, view)
+	var affected int64
+	if ds == query.Discovery {
+		affected, err = loadDiscovery(ctx, conn, in, view)
+	} else {
+		affected, err = insertFromView(ctx, conn, insertSQL(ds, view), in, view)
+	}
 	if err != nil {
 		return err
 	}
@@ -136,9 +141,30 @@ func loadTx(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipRead
 	return tx.Commit()
 }
 
-// insertFromView registers the reader as a view, runs the dataset's INSERT from it, and
+// loadDiscovery stages the new observations of the input (a view can be read only once)
+// in a temporary table, adds the flows not stored yet, then the observations with their
+// flow ids; all inside the caller's transaction. It returns the observations inserted.
+func loadDiscovery(ctx context.Context, conn *duckdb.Conn, in *ipReader, view string) (int64, error) {
+	stage := "cs_stage_" + randomHex()
+	if _, err := insertFromView(ctx, conn, stageSQL(view, stage), in, view); err != nil {
+		return 0, err
+	}
+	if _, err := conn.ExecContext(ctx, flowInsertSQL(stage), nil); err != nil {
+		return 0, err
+	}
+	res, err := conn.ExecContext(ctx, obsInsertSQL(stage), nil)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE "+quoteIdent(stage), nil); err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// insertFromView registers the reader as a view, runs stmt (which reads it), and
 // drops the view before releasing the Arrow stream.
-func insertFromView(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipReader, view string) (int64, error) {
+func insertFromView(ctx context.Context, conn *duckdb.Conn, stmt string, in *ipReader, view string) (int64, error) {
 	a, err := duckdb.NewArrowFromConn(conn)
 	if err != nil {
 		return 0, err
@@ -148,7 +174,7 @@ func insertFromView(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in
 		return 0, err
 	}
 	defer release()
-	res, err := conn.ExecContext(ctx, insertSQL(ds, view), nil)
+	res, err := conn.ExecContext(ctx, stmt, nil)
 	if err != nil {
 		return 0, err // the transaction is aborted; its rollback removes the view
 	}
@@ -197,22 +223,84 @@ func selectExpr(c column) string {
 	return quoteIdent(c.Name)
 }
 
-// insertSQL is the statement that moves the view's rows into the dataset's table.
+// insertSQL is the statement that moves the view's rows into the dataset's table (cert).
 func insertSQL(ds query.Dataset, view string) string {
-	if ds == query.Cert {
-		return certInsertSQL(view)
+	if ds != query.Cert {
+		panic("engine: insertSQL is for cert; discovery loads through loadDiscovery")
 	}
-	cols := storedColumns(ds)
-	names := make([]string, len(cols))
+	return certInsertSQL(view)
+}
+
+// stageSQL copies the view's observations whose obsUid is not stored yet, one per obsUid,
+// into a temporary table of the input columns (IP fields expanded). An anti-join rather
+// than a unique index: see createTableSQL.
+func stageSQL(view, stage string) string {
+	cols := inputColumns(query.Discovery)
 	exprs := make([]string, len(cols))
 	for i, c := range cols {
-		names[i] = quoteIdent(c.Name)
-		exprs[i] = selectExpr(c)
+		exprs[i] = selectExpr(c) + " AS " + quoteIdent(c.Name)
 	}
-	// An anti-join rather than a unique index: see createTableSQL.
 	id := quoteIdent(query.ObservationIDColumn)
-	return fmt.Sprintf("INSERT INTO %[1]s (%[2]s)\nSELECT DISTINCT ON (%[5]s) %[3]s\nFROM %[4]s v\nWHERE NOT EXISTS (SELECT 1 FROM %[1]s t WHERE t.%[5]s = v.%[5]s)",
-		quoteIdent(tableName(ds)), strings.Join(names, ", "), strings.Join(exprs, ", "), quoteIdent(view), id)
+	return fmt.Sprintf("CREATE TEMP TABLE %[1]s AS\nSELECT DISTINCT ON (%[5]s) %[2]s\nFROM %[3]s v\nWHERE NOT EXISTS (SELECT 1 FROM %[4]s t WHERE t.%[5]s = v.%[5]s)",
+		quoteIdent(stage), strings.Join(exprs, ", "), quoteIdent(view), quoteIdent(query.DiscoveryTable), id)
+}
+
+// flowMatch is the join condition of staged rows s and stored flows f: every key column
+// equal, NULL matching NULL.
+func flowMatch() string {
+	var on []string
+	for _, k := range flowKeyColumns() {
+		q := quoteIdent(k)
+		on = append(on, "s."+q+" IS NOT DISTINCT FROM f."+q)
+	}
+	return strings.Join(on, " AND ")
+}
+
+// flowInsertSQL adds the staged flows that are not stored yet, numbered after the largest
+// stored flow id. Derived fields and IP comparison columns are functions of the key.
+func flowInsertSQL(stage string) string {
+	flowCols := tables(query.Discovery)[0].Columns[1:]
+	keys := map[string]bool{}
+	for _, k := range flowKeyColumns() {
+		keys[k] = true
+	}
+	var names, sel, group []string
+	for _, c := range flowCols {
+		q := quoteIdent(c.Name)
+		names = append(names, q)
+		if keys[c.Name] {
+			sel = append(sel, q)
+			group = append(group, q)
+		} else {
+			sel = append(sel, "any_value("+q+") AS "+q)
+		}
+	}
+	id := quoteIdent(query.FlowIDColumn)
+	flows := quoteIdent(query.FlowTable)
+	return fmt.Sprintf("INSERT INTO %[1]s (%[2]s, %[3]s)\n"+
+		"SELECT CAST((SELECT coalesce(max(%[2]s), 0) FROM %[1]s) + row_number() OVER () AS %[7]s), %[3]s\n"+
+		"FROM (SELECT %[4]s FROM %[5]s GROUP BY %[6]s) s\n"+
+		"WHERE NOT EXISTS (SELECT 1 FROM %[1]s f WHERE %[8]s)",
+		flows, id, strings.Join(names, ", "), strings.Join(sel, ", "), quoteIdent(stage), strings.Join(group, ", "),
+		flowIDType, flowMatch())
+}
+
+// obsInsertSQL inserts the staged observations with the ids of their flows.
+func obsInsertSQL(stage string) string {
+	obsCols := tables(query.Discovery)[1].Columns
+	var names, sel []string
+	for _, c := range obsCols {
+		q := quoteIdent(c.Name)
+		names = append(names, q)
+		if c.Name == query.FlowIDColumn {
+			sel = append(sel, "f."+q)
+		} else {
+			sel = append(sel, "s."+q)
+		}
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s)\nSELECT %s\nFROM %s s JOIN %s f ON %s",
+		quoteIdent(query.DiscoveryTable), strings.Join(names, ", "), strings.Join(sel, ", "),
+		quoteIdent(stage), quoteIdent(query.FlowTable), flowMatch())
 }
 
 // certInsertSQL upserts certificates. Input rows are first grouped per fingerprint because
@@ -221,7 +309,7 @@ func certInsertSQL(view string) string {
 	table := quoteIdent(query.CertTable)
 	key := quoteIdent("certFingerprint")
 	var names, aggs, sets []string
-	for _, c := range storedColumns(query.Cert) {
+	for _, c := range inputColumns(query.Cert) {
 		q := quoteIdent(c.Name)
 		names = append(names, q)
 		agg, merge := "any_value", "coalesce(%[1]s.%[2]s, excluded.%[2]s)"

@@ -43,7 +43,7 @@ func TestLoadStoresIPKeys(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 	got := queryStrings(t, db, `SELECT "clientIp", CAST("clientIp__fam" AS VARCHAR), CAST("clientIp__num" AS VARCHAR)
-		FROM discovery_obs ORDER BY "obsUid"`)
+		FROM discovery_obs JOIN discovery_flow USING ("flowId") ORDER BY "obsUid"`)
 	var want [][]string
 	for _, tt := range tests {
 		want = append(want, []string{tt.canonical, tt.fam, query.KeyOf(netip.MustParseAddr(tt.in)).Decimal()})
@@ -52,7 +52,7 @@ func TestLoadStoresIPKeys(t *testing.T) {
 		t.Errorf("stored keys:\n got %v\nwant %v", got, want)
 	}
 	// Address order is numeric order within a family: the point of the encoding.
-	got = queryStrings(t, db, `SELECT "clientIp" FROM discovery_obs WHERE "clientIp__fam" = 6 ORDER BY "clientIp__num"`)
+	got = queryStrings(t, db, `SELECT "clientIp" FROM discovery_obs JOIN discovery_flow USING ("flowId") WHERE "clientIp__fam" = 6 ORDER BY "clientIp__num"`)
 	wantOrder := [][]string{{"::"}, {"::1"}, {"::ffff:10.1.2.3"}, {"::ffff:10.1.2.3"}, {"2001:db8::1"},
 		{"7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}, {"8000::"}, {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}}
 	if !slices.EqualFunc(got, wantOrder, slices.Equal) {
@@ -75,7 +75,7 @@ func TestLoadStoresAllTypes(t *testing.T) {
 	got := queryStrings(t, db, `SELECT "obsUid", CAST("observedAt" AS VARCHAR), "clientName", "serverName", "serverIp",
 		CAST("serverPort" AS VARCHAR), CAST("weakReasons" AS VARCHAR), CAST("forwardSecrecy" AS VARCHAR), CAST("pqcKex" AS VARCHAR),
 		CAST("byteVolume" AS VARCHAR)
-		FROM discovery_obs ORDER BY "obsUid"`)
+		FROM discovery_obs JOIN discovery_flow USING ("flowId") ORDER BY "obsUid"`)
 	want := [][]string{
 		{"empty", "2024-05-01 10:00:00", "NULL", "NULL", "10.0.0.2", "443", "[]", "NULL", "NULL", "1000"},
 		{"full", "2024-05-01 10:00:00", "laptop.example", "www.example.com", "2001:db8::2", "443", "[protocol SSLv3, cipher RC4]", "true", "false", "1000"},
@@ -125,12 +125,43 @@ func TestLoadRejectsBadInput(t *testing.T) {
 // assertOnlyRow checks that discovery holds exactly the observation uid.
 func assertOnlyRow(t *testing.T, db *DB, uid string) {
 	t.Helper()
-	got := queryStrings(t, db, `SELECT "obsUid" FROM discovery_obs`)
+	got := queryStrings(t, db, `SELECT "obsUid" FROM discovery_obs JOIN discovery_flow USING ("flowId")`)
 	if want := [][]string{{uid}}; !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("rows after failed load = %v, want %v", got, want)
 	}
 	if v := queryStrings(t, db, `SELECT view_name FROM duckdb_views() WHERE NOT internal`); len(v) != 0 {
 		t.Errorf("views left behind: %v", v)
+	}
+	if n := queryStrings(t, db, `SELECT count(*) FROM discovery_flow`); n[0][0] != "1" {
+		t.Errorf("flows after failed load = %v, want 1", n)
+	}
+	if v := queryStrings(t, db, `SELECT table_name FROM duckdb_tables() WHERE temporary`); len(v) != 0 {
+		t.Errorf("staging tables left behind: %v", v)
+	}
+}
+
+// TestLoadSharesFlows checks that observations of one flow key share one flow row, across
+// loads and within one, with NULL key columns matching NULL (IS NOT DISTINCT FROM).
+func TestLoadSharesFlows(t *testing.T) {
+	db := openTest(t, "")
+	a1 := obs("a1", "10.0.0.1", "10.0.0.2") // serverName, certFingerprint... NULL
+	a2 := obs("a2", "10.0.0.1", "10.0.0.2")
+	b := obs("b", "10.0.0.1", "10.0.0.2")
+	b["serverName"] = "example.com"
+	c := obs("c", "2001:db8::1", "10.0.0.2")
+	mustLoad(t, db, query.Discovery, []row{a1, b})
+	st := mustLoad(t, db, query.Discovery, []row{a2, b, c, a1})
+	if st.Inserted != 2 || st.Skipped != 2 {
+		t.Errorf("second load: %+v, want 2 inserted, 2 skipped", st)
+	}
+	got := queryStrings(t, db, `SELECT "clientIp", coalesce("serverName", 'NULL'), count(*), CAST(min("flowId") AS VARCHAR)
+		FROM discovery_obs JOIN discovery_flow USING ("flowId") GROUP BY ALL ORDER BY 4`)
+	want := [][]string{{"10.0.0.1", "NULL", "2", "1"}, {"10.0.0.1", "example.com", "1", "2"}, {"2001:db8::1", "NULL", "1", "3"}}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("flows:\n got %v\nwant %v", got, want)
+	}
+	if n := queryStrings(t, db, `SELECT count(*) FROM discovery_flow`); n[0][0] != "3" {
+		t.Errorf("flow rows = %v, want 3", n)
 	}
 }
 
@@ -288,7 +319,7 @@ func TestLoadDeduplicatesObservations(t *testing.T) {
 		if st != tt.stats {
 			t.Errorf("%s: stats = %+v, want %+v", tt.name, st, tt.stats)
 		}
-		if got := queryStrings(t, db, `SELECT "obsUid" FROM discovery_obs ORDER BY 1`); !slices.EqualFunc(got, tt.uids, slices.Equal) {
+		if got := queryStrings(t, db, `SELECT "obsUid" FROM discovery_obs JOIN discovery_flow USING ("flowId") ORDER BY 1`); !slices.EqualFunc(got, tt.uids, slices.Equal) {
 			t.Errorf("%s: uids = %v, want %v", tt.name, got, tt.uids)
 		}
 	}
@@ -361,7 +392,7 @@ func TestReopenFileAfterLoads(t *testing.T) {
 		}
 	}
 	db := openTest(t, path)
-	got := queryStrings(t, db, `SELECT (SELECT count(*) FROM discovery_obs), (SELECT count(*) FROM cert),
+	got := queryStrings(t, db, `SELECT (SELECT count(*) FROM discovery_obs JOIN discovery_flow USING ("flowId")), (SELECT count(*) FROM cert),
 		(SELECT count(*) FROM duckdb_views() WHERE NOT internal)`)
 	if want := [][]string{{"2", "1", "0"}}; !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("after reopen: %v, want %v", got, want)

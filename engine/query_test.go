@@ -49,7 +49,7 @@ func TestQueryReturnsArrow(t *testing.T) {
 	mustLoad(t, db, query.Discovery, []row{a, obs("b", "10.0.0.9", "192.0.2.1")})
 	rr, err := db.Query(context.Background(),
 		`SELECT "obsUid", "observedAt", "serverIp", "serverPort", "weakReasons", "forwardSecrecy"
-		FROM discovery_obs WHERE "serverPort" = ? ORDER BY "obsUid"`, 443)
+		FROM discovery_obs JOIN discovery_flow USING ("flowId") WHERE "serverPort" = ? ORDER BY "obsUid"`, 443)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestConcurrentQueries(t *testing.T) {
 		wg.Go(func() {
 			for i := range 5 {
 				rr, err := db.Query(context.Background(),
-					`SELECT "clientIp" FROM discovery_obs WHERE "obsUid" = ?`, fmt.Sprintf("u%03d", (w*5+i)%100))
+					`SELECT "clientIp" FROM discovery_obs JOIN discovery_flow USING ("flowId") WHERE "obsUid" = ?`, fmt.Sprintf("u%03d", (w*5+i)%100))
 				if err != nil {
 					errs <- err
 					return
@@ -251,7 +251,7 @@ func TestConcurrentLoadsAndQueries(t *testing.T) {
 				if _, err := db.RowCount(context.Background(), query.Discovery); err != nil {
 					errs <- err
 				}
-				rr, err := db.Query(context.Background(), `SELECT count(DISTINCT "obsUid") FROM discovery_obs`)
+				rr, err := db.Query(context.Background(), `SELECT count(DISTINCT "obsUid") FROM discovery_obs JOIN discovery_flow USING ("flowId")`)
 				if err != nil {
 					errs <- err
 					continue

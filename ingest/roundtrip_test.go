@@ -60,7 +60,7 @@ func TestFixturesRoundTrip(t *testing.T) {
 			db := openDB(t)
 			mustRun(t, db, Options{}, paths...)
 			for _, q := range []string{
-				`SELECT ` + tc.discCols + ` FROM discovery_obs ORDER BY obsUid`,
+				`SELECT ` + tc.discCols + ` FROM discovery_obs JOIN discovery_flow USING (flowId) ORDER BY obsUid`,
 				`SELECT ` + tc.certCols + ` FROM cert WHERE ` + tc.certWhere + ` ORDER BY certFingerprint`,
 			} {
 				want, got := rows(t, ref, q), rows(t, db, q)
@@ -95,7 +95,7 @@ func TestMalformedLine(t *testing.T) {
 	if err == nil || err.Error() != want || !IsInputError(err) {
 		t.Fatalf("error %v, want %s", err, want)
 	}
-	if n := counts(t, db, `SELECT 'n', count(*) FROM discovery_obs`)["n"]; n != 0 {
+	if n := counts(t, db, `SELECT 'n', count(*) FROM discovery_obs JOIN discovery_flow USING (flowId)`)["n"]; n != 0 {
 		t.Fatalf("a failed run stored %d rows", n)
 	}
 	sum := mustRun(t, db, Options{SkipInvalid: true}, path)

@@ -38,14 +38,14 @@ func TestZeekTSVReal(t *testing.T) {
 	if sum.Files != 2 || sum.Rows["discovery"] != int64(len(ssl)) || sum.Rows["cert"] != int64(len(fps)) {
 		t.Errorf("summary %+v; want 2 files, %d discovery, %d cert rows", sum, len(ssl), len(fps))
 	}
-	checkCounts(t, "tlsVersion", counts(t, db, `SELECT coalesce(tlsVersion,'NULL'), count(*) FROM discovery_obs GROUP BY 1`), wantVersion)
-	checkCounts(t, "cipherSuite", counts(t, db, `SELECT upper(coalesce(cipherSuite,'NULL')), count(*) FROM discovery_obs GROUP BY 1`), wantCipher)
-	checkCounts(t, "kexGroup", counts(t, db, `SELECT coalesce(kexGroup,'NULL'), count(*) FROM discovery_obs GROUP BY 1`), wantCurve)
+	checkCounts(t, "tlsVersion", counts(t, db, `SELECT coalesce(tlsVersion,'NULL'), count(*) FROM discovery_obs JOIN discovery_flow USING (flowId) GROUP BY 1`), wantVersion)
+	checkCounts(t, "cipherSuite", counts(t, db, `SELECT upper(coalesce(cipherSuite,'NULL')), count(*) FROM discovery_obs JOIN discovery_flow USING (flowId) GROUP BY 1`), wantCipher)
+	checkCounts(t, "kexGroup", counts(t, db, `SELECT coalesce(kexGroup,'NULL'), count(*) FROM discovery_obs JOIN discovery_flow USING (flowId) GROUP BY 1`), wantCurve)
 	if got := counts(t, db, `SELECT 'n', count(*) FROM cert WHERE certSource = 'traffic'`)["n"]; got != len(fps) {
 		t.Errorf("cert rows %d, want %d", got, len(fps))
 	}
 	// Derived fields come from the registry: an ECDHE suite says ECDHE.
-	got := rows(t, db, `SELECT cipherKex, cipherEnc, forwardSecrecy FROM discovery_obs WHERE cipherSuite = 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256' LIMIT 1`)
+	got := rows(t, db, `SELECT cipherKex, cipherEnc, forwardSecrecy FROM discovery_obs JOIN discovery_flow USING (flowId) WHERE cipherSuite = 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256' LIMIT 1`)
 	if fmt.Sprint(got) != "[[ECDHE AES 128 GCM true]]" {
 		t.Errorf("derived %v", got)
 	}
@@ -60,7 +60,7 @@ func TestZeekTSVReal(t *testing.T) {
 	if again.Loaded["discovery"].Inserted != 0 || again.Loaded["cert"].Inserted != 0 {
 		t.Errorf("re-ingest inserted %+v", again.Loaded)
 	}
-	if n := counts(t, db, `SELECT 'n', count(*) FROM discovery_obs`)["n"]; n != len(ssl) {
+	if n := counts(t, db, `SELECT 'n', count(*) FROM discovery_obs JOIN discovery_flow USING (flowId)`)["n"]; n != len(ssl) {
 		t.Errorf("after re-ingest %d rows, want %d", n, len(ssl))
 	}
 }
@@ -108,13 +108,13 @@ func TestZeekJSONRitaJoin(t *testing.T) {
 	db := openDB(t)
 	mustRun(t, db, Options{}, dir+"ssl.log", dir+"conn.log") // ssl first: the join waits for all files
 	got := map[string]string{}
-	for _, r := range rows(t, db, `SELECT obsUid, coalesce(CAST(byteVolume AS VARCHAR),'NULL'), coalesce(CAST(packetCount AS VARCHAR),'NULL') FROM discovery_obs`) {
+	for _, r := range rows(t, db, `SELECT obsUid, coalesce(CAST(byteVolume AS VARCHAR),'NULL'), coalesce(CAST(packetCount AS VARCHAR),'NULL') FROM discovery_obs JOIN discovery_flow USING (flowId)`) {
 		got[r[0]] = r[1] + " " + r[2]
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("join\n got %v\nwant %v", got, want)
 	}
-	if n := counts(t, db, `SELECT 'n', count(*) FROM discovery_obs WHERE byteVolume IS NOT NULL`)["n"]; n != joined || joined == 0 {
+	if n := counts(t, db, `SELECT 'n', count(*) FROM discovery_obs JOIN discovery_flow USING (flowId) WHERE byteVolume IS NOT NULL`)["n"]; n != joined || joined == 0 {
 		t.Errorf("%d rows with a conn partner, want %d (of %d)", n, joined, len(ssl))
 	}
 }

@@ -75,13 +75,21 @@ func (f Field) PreAggregate() bool { return f.Role != Aggregate }
 //	"<name>__num"  HUGEINT   the address as an unsigned 128-bit integer (IPv4 in the low
 //	                         32 bits) with the top bit flipped, so signed order = address order
 //
-// The discovery dataset stores one row per observation in table DiscoveryTable, whose
-// aggregate columns hold per-observation values: "byteVolume" and "packetCount" (summed),
-// ObservedAtColumn (min/max give firstSeen/lastSeen; count(*) gives connectionCount) and
-// ObservationIDColumn (a source-unique id such as the Zeek uid, for de-duplication).
+// The discovery dataset is normalised into two tables. FlowTable holds one row per
+// distinct flow key: FlowIDColumn (an INTEGER surrogate, assigned in load order, so never
+// part of a result or of an ORDER BY), then the key fields (with the IP comparison
+// columns) and the derived fields. DiscoveryTable holds one row per observation:
+// ObservationIDColumn (a source-unique id such as the Zeek uid, for de-duplication),
+// ObservedAtColumn (min/max give firstSeen/lastSeen; count(*) gives connectionCount), the
+// per-observation "byteVolume" and "packetCount" (summed), and FlowIDColumn. A rollup
+// groups observations by the integer FlowIDColumn and joins the flow table for the key,
+// instead of grouping by ~15 mostly VARCHAR key columns (1M observations, 2 cores:
+// 4-7x faster). Predicates on key and derived fields run on the flow table.
 // The cert dataset stores one row per certificate in CertTable, plus CertDERColumn.
 const (
 	DiscoveryTable      = "discovery_obs"
+	FlowTable           = "discovery_flow"
+	FlowIDColumn        = "flowId"
 	CertTable           = "cert"
 	ObservedAtColumn    = "observedAt"
 	ObservationIDColumn = "obsUid"

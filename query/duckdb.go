@@ -26,22 +26,6 @@ var aggregateSQL = map[string]string{
 	"lastSeen":        `max(` + quoteIdent(ObservedAtColumn) + `)`,
 }
 
-// discoveryKeyColumns lists the flow key columns (with the comparison columns of ip
-// fields), the GROUP BY of the rollup and the start of its SELECT list.
-var discoveryKeyColumns = func() string {
-	var keys []string
-	for _, f := range Fields(Discovery) {
-		if f.Role != Key {
-			continue
-		}
-		keys = append(keys, quoteIdent(f.Name))
-		if f.Type == IP {
-			keys = append(keys, quoteIdent(f.Name+FamilySuffix), quoteIdent(f.Name+NumberSuffix))
-		}
-	}
-	return strings.Join(keys, ", ")
-}()
-
 // sqlType is the DuckDB column type of each field type (ip: its text column).
 var sqlType = map[Type]string{
 	String: "VARCHAR", Int: "BIGINT", Float: "DOUBLE", Bool: "BOOLEAN",
@@ -97,28 +81,47 @@ func selectNeeds(p *Plan) map[string]bool {
 }
 
 // source writes the FROM target and WHERE clause: the cert table, or the discovery
-// rollup (observations filtered by time frame and pre-aggregate conjuncts, grouped by
-// flow key) filtered by the post-aggregate conjuncts.
+// rollup filtered by the post-aggregate conjuncts. The rollup groups the observations of
+// the time frame by their integer flow id and joins the flow table (see the storage
+// conventions in catalog.go) for the key and derived fields:
+//
+//	(WITH "f" AS (SELECT * FROM discovery_flow WHERE <pre>)
+//	 SELECT * FROM (SELECT flowId, <aggregates> FROM discovery_obs
+//	                JOIN (SELECT flowId FROM "f") USING (flowId) WHERE <time frame>
+//	                GROUP BY flowId) AS "agg" JOIN "f" USING (flowId)) AS "flows" WHERE <post>
+//
+// The pre-aggregate conjuncts run once per flow instead of once per observation, and the
+// join on the filtered flows prunes observations before grouping. Without them the
+// observations are grouped first and joined with every flow. Shapes measured on 1M
+// observations / 136k flows, 2 cores, best of 5: this one was the fastest or within noise
+// of it for an unselective equality, a CIDR and no filter (an IN semi-join, a
+// MATERIALIZED CTE or grouping all observations then filtering the join were slower).
 func (d duckDB) source(w *sqlWriter, p *Plan, needs map[string]bool) {
 	if p.Dataset == Cert {
 		w.ident(CertTable)
 		d.where(w, p.Pre, nil)
 		return
 	}
-	cols := []string{discoveryKeyColumns}
+	id := quoteIdent(FlowIDColumn)
+	agg := "SELECT " + id
 	for _, f := range Fields(Discovery) {
-		switch {
-		case f.Role == Key || !needs[f.Name]:
-		case f.Role == Derived:
-			// Derived fields are functions of the key, so constant within a group.
-			cols = append(cols, "any_value("+quoteIdent(f.Name)+") AS "+quoteIdent(f.Name))
-		case f.Role == Aggregate:
-			cols = append(cols, aggregateSQL[f.Name]+" AS "+quoteIdent(f.Name))
+		if f.Role == Aggregate && needs[f.Name] {
+			agg += ", " + aggregateSQL[f.Name] + " AS " + quoteIdent(f.Name)
 		}
 	}
-	w.str("(SELECT " + strings.Join(cols, ", ") + " FROM " + quoteIdent(DiscoveryTable))
-	d.where(w, p.Pre, func() { d.timeFrame(w, p.TimeFrame) })
-	w.str(" GROUP BY " + discoveryKeyColumns + `) AS "flows"`)
+	agg += " FROM " + quoteIdent(DiscoveryTable)
+	timeFrame := func() { d.timeFrame(w, p.TimeFrame) }
+	if len(p.Pre) > 0 {
+		w.str(`(WITH "f" AS (SELECT * FROM ` + quoteIdent(FlowTable))
+		d.where(w, p.Pre, nil)
+		w.str(") SELECT * FROM (" + agg + ` JOIN (SELECT ` + id + ` FROM "f") USING (` + id + ")")
+		d.where(w, nil, timeFrame)
+		w.str(" GROUP BY " + id + `) AS "agg" JOIN "f" USING (` + id + `)) AS "flows"`)
+	} else {
+		w.str("(SELECT * FROM (" + agg)
+		d.where(w, nil, timeFrame)
+		w.str(" GROUP BY " + id + `) AS "agg" JOIN ` + quoteIdent(FlowTable) + " USING (" + id + `)) AS "flows"`)
+	}
 	d.where(w, p.Post, nil)
 }
 
