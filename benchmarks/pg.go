@@ -30,29 +30,6 @@ var pgSettings = map[string]string{
 	"max_wal_size":                    "8GB",
 }
 
-// pgType maps catalog types to PostgreSQL's native types.
-func pgType(t query.Type) string {
-	switch t {
-	case query.String:
-		return "text"
-	case query.Int:
-		return "bigint"
-	case query.Float:
-		return "double precision"
-	case query.Bool:
-		return "boolean"
-	case query.IP:
-		return "inet"
-	case query.Timestamp:
-		// Catalog timestamps are instants (UTC); the server's TimeZone is UTC, so the
-		// zone-less CSV that DuckDB exports loads as the same instants.
-		return "timestamptz"
-	case query.StringList:
-		return "text[]"
-	}
-	panic(fmt.Sprintf("benchmarks: no PostgreSQL type for %q", t))
-}
-
 // pgColumn is one column of a PostgreSQL table, loaded from the same-named DuckDB column.
 type pgColumn struct {
 	Name string
@@ -92,7 +69,7 @@ func pgDDL() []string {
 	for _, ds := range query.Datasets {
 		var defs []string
 		for _, c := range pgColumns(ds) {
-			defs = append(defs, c.Name+" "+pgType(c.Type))
+			defs = append(defs, c.Name+" "+pgtest.ColumnType(c.Type))
 		}
 		stmts = append(stmts, fmt.Sprintf("CREATE TABLE %s (%s)", pgTable(ds), strings.Join(defs, ", ")))
 	}

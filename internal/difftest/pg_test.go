@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cipherscope/cipherscope/engine"
+	"github.com/cipherscope/cipherscope/internal/pgtest"
 	"github.com/cipherscope/cipherscope/query"
 )
 
@@ -20,29 +21,6 @@ const (
 	pgCertTable = "cert"
 	pgDiscovery = "discovery" // the rollup view
 )
-
-// pgType is the native PostgreSQL type of a catalog type.
-func pgType(t query.Type) string {
-	switch t {
-	case query.String:
-		return "text"
-	case query.Int:
-		return "bigint"
-	case query.Float:
-		return "double precision"
-	case query.Bool:
-		return "boolean"
-	case query.IP:
-		return "inet"
-	case query.Timestamp:
-		// The catalog's timestamps are instants: timestamptz, read with TimeZone = UTC
-		// (pgtest's setting), so an untyped literal's offset is honoured.
-		return "timestamptz"
-	case query.StringList:
-		return "text[]"
-	}
-	panic("difftest: no PostgreSQL type for " + string(t))
-}
 
 // inputColumns returns the input columns of ds that PostgreSQL stores (all but certDer,
 // which no filter can reach).
@@ -68,7 +46,7 @@ func pgSchema() []string {
 		}
 		var defs []string
 		for _, c := range inputColumns(ds) {
-			defs = append(defs, c+" "+pgType(fieldType(ds, c)))
+			defs = append(defs, c+" "+pgtest.ColumnType(fieldType(ds, c)))
 		}
 		stmts = append(stmts, fmt.Sprintf("CREATE TABLE %s (%s)", table, strings.Join(defs, ", ")))
 	}
