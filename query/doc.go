@@ -70,6 +70,7 @@
 //
 // The SQL follows the storage conventions in catalog.go: ip fields are compared through
 // their <name>__fam and <name>__num columns, so that a CIDR test is a range scan, and are
-// output as text. Every user value is a bind argument and every identifier comes from
-// the catalog.
+// output as text. Discovery rollups group observations by their integer flowId and join
+// the flow's key columns back, so pre-aggregate predicates run once per flow. Every user
+// value is a bind argument and every identifier comes from the catalog.
 package query
