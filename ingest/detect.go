@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+
+	"github.com/cipherscope/cipherscope/ingest/certs"
 )
 
 // fileKind is what detect recognised.
@@ -14,6 +16,7 @@ const (
 	kindZeek         fileKind = "zeek"
 	kindPEM          fileKind = "pem"
 	kindDER          fileKind = "der"
+	kindPKCS7        fileKind = "pkcs7" // a PKCS#7/CMS certificate bundle (.p7b/.p7c), PEM or DER
 	kindParquet      fileKind = "parquet"
 	kindNativeCSV    fileKind = "csv"
 	kindNativeNDJSON fileKind = "ndjson"
@@ -30,7 +33,7 @@ func detect(head []byte, format Format) fileKind {
 	}
 	allowed := map[Format][]fileKind{
 		Zeek:   {kindZeek},
-		X509:   {kindPEM, kindDER},
+		X509:   {kindPEM, kindDER, kindPKCS7},
 		Native: {kindParquet, kindNativeCSV, kindNativeNDJSON},
 	}[format]
 	for _, a := range allowed {
@@ -51,6 +54,8 @@ func sniff(head []byte) fileKind {
 		return kindParquet
 	case bytes.HasPrefix(trimmed, []byte("#separator")), bytes.HasPrefix(trimmed, []byte("#fields")):
 		return kindZeek
+	case certs.HasPKCS7PEM(head), certs.IsPKCS7(head):
+		return kindPKCS7 // by its PEM label or its ContentInfo's OID, never by file name
 	case bytes.Contains(head, []byte("-----BEGIN ")):
 		return kindPEM
 	case len(head) > 1 && head[0] == 0x30 && (head[1] == 0x82 || head[1] == 0x81 || head[1] < 0x80 || head[1] == 0x83):

@@ -16,7 +16,7 @@ func (r *run) readOther(path string, kind fileKind, in io.Reader) error {
 	var res native.Result
 	var err error
 	switch kind {
-	case kindPEM, kindDER:
+	case kindPEM, kindDER, kindPKCS7:
 		return r.readCerts(path, in)
 	case kindNativeCSV:
 		res, err = native.ReadCSV(path, in, r.opt.Allocator, bad)

@@ -60,11 +60,15 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d: field \"certDer\": value %q: %s", e.File, e.Line, "certificate", e.Reason)
 }
 
-// Parse reads every certificate in data — PEM (any number of CERTIFICATE blocks; other
-// blocks such as keys are ignored) or a single DER certificate. A certificate that does
-// not parse goes to bad: nil from bad skips it, an error stops.
+// Parse reads every certificate in data — PEM (any number of CERTIFICATE and PKCS#7
+// blocks; other blocks such as keys are ignored), a DER PKCS#7 bundle, or a single DER
+// certificate. A certificate that does not parse goes to bad: nil from bad skips it, an
+// error stops; a PKCS#7 bundle that does not parse goes to bad as a whole.
 func Parse(name string, data []byte, source string, bad func(error) error) ([]batch.Cert, error) {
 	if !bytes.Contains(data, []byte("-----BEGIN ")) {
+		if IsPKCS7(data) {
+			return parsePKCS7(name, 1, data, source, bad)
+		}
 		c, err := x509.ParseCertificate(data)
 		if err != nil {
 			return nil, bad(&Error{File: name, Line: 1, Reason: "not a DER certificate: " + err.Error()})
@@ -76,11 +80,32 @@ func Parse(name string, data []byte, source string, bad func(error) error) ([]ba
 	for {
 		block, next := pem.Decode(rest)
 		if block == nil {
+			if err := brokenBlock(name, data, len(data)-len(rest), rest, bad); err != nil {
+				return nil, err
+			}
 			return out, nil
 		}
-		line := 1 + bytes.Count(data[:len(data)-len(rest)], []byte("\n")) + leadingLines(rest)
+		consumed := rest[:len(rest)-len(next)]
+		own := bytes.LastIndex(consumed, []byte("-----BEGIN "+block.Type+"-----"))
+		if own < 0 {
+			own = 0
+		}
+		// pem.Decode silently passes over a block it cannot decode (bad base64, no END
+		// line): one of ours among the bytes it skipped is an error.
+		if err := brokenBlock(name, data, len(data)-len(rest), consumed[:own], bad); err != nil {
+			return nil, err
+		}
+		line := 1 + bytes.Count(data[:len(data)-len(rest)+own], []byte("\n"))
 		rest = next
-		if block.Type != "CERTIFICATE" && block.Type != "TRUSTED CERTIFICATE" {
+		if IsPKCS7PEMType(block.Type) {
+			rows, err := parsePKCS7(name, line, block.Bytes, source, bad)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rows...)
+			continue
+		}
+		if !isCertPEMType(block.Type) {
 			continue
 		}
 		c, err := x509.ParseCertificate(firstElement(block.Bytes))
@@ -94,13 +119,25 @@ func Parse(name string, data []byte, source string, bad func(error) error) ([]ba
 	}
 }
 
-// leadingLines counts the lines before the BEGIN marker in b.
-func leadingLines(b []byte) int {
-	i := bytes.Index(b, []byte("-----BEGIN "))
-	if i < 0 {
-		return 0
+func isCertPEMType(t string) bool { return t == "CERTIFICATE" || t == "TRUSTED CERTIFICATE" }
+
+// brokenBlock reports (through bad) the first certificate or PKCS#7 BEGIN line in
+// skipped, the part of data at offset start that pem.Decode passed over without decoding.
+func brokenBlock(name string, data []byte, start int, skipped []byte, bad func(error) error) error {
+	for rest, pos := skipped, start; ; {
+		i := bytes.Index(rest, []byte("-----BEGIN "))
+		if i < 0 {
+			return nil
+		}
+		label := rest[i+len("-----BEGIN "):]
+		label, _, _ = bytes.Cut(label, []byte("\n"))
+		t, ok := bytes.CutSuffix(bytes.TrimRight(label, "\r"), []byte("-----"))
+		if ok && (isCertPEMType(string(t)) || IsPKCS7PEMType(string(t))) {
+			line := 1 + bytes.Count(data[:pos+i], []byte("\n"))
+			return bad(&Error{File: name, Line: line, Reason: fmt.Sprintf("malformed PEM %s block (bad base64, or no END line: truncated?)", t)})
+		}
+		rest, pos = rest[i+1:], pos+i+1
 	}
-	return bytes.Count(b[:i], []byte("\n"))
 }
 
 // firstElement cuts OpenSSL's "TRUSTED CERTIFICATE" auxiliary data after the DER.
