@@ -3,7 +3,9 @@
 // A filter is a PostgreSQL 15 WHERE clause restricted to predicates with one field on
 // the left (DESIGN.md section 3). The pipeline is
 //
-//	Parse   text -> AST (ast.go; participle grammar in grammar.go, lexer in lexer.go)
+//	Parse   text -> AST (ast.go; recursive descent in rdparse.go over lexer.go; the
+//	        participle grammar in grammar.go is the executable specification, checked
+//	        against the parser by TestParsersAgree and FuzzParsersAgree)
 //	Check   AST + dataset -> Cond, a typed, dialect-neutral condition (check.go)
 //	Analyze Request -> Plan: filter, columns, sorts, time frame, paging (compile.go)
 //	Dialect Plan -> Statement: SQL text + bind arguments (duckdb.go)

@@ -91,3 +91,16 @@ func countPlaceholders(sql string) int {
 	}
 	return n
 }
+
+// FuzzParsersAgree: the hand-written parser behind Parse and the participle grammar, the
+// language's specification, accept the same filters and build equal ASTs (same node
+// types, same canonical text, same spans).
+func FuzzParsersAgree(f *testing.F) {
+	for _, tc := range validFilters {
+		f.Add(tc.in)
+	}
+	for _, tc := range invalidFilters {
+		f.Add(tc.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkParsersAgree(t, s) })
+}

@@ -1,18 +1,27 @@
 package query
 
 import (
+	"sync"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// The participle grammar. Its parse tree (the g* types) is converted straight into the
-// AST of ast.go by parse.go; nothing else sees it. Layering Or -> And -> Not -> Term ->
-// Predicate gives SQL precedence without left recursion.
+// The participle grammar: the executable specification of the filter language. Its parse
+// tree (the g* types) is converted straight into the AST of ast.go by parseParticiple
+// (parse.go); nothing else sees it. Layering Or -> And -> Not -> Term -> Predicate gives
+// SQL precedence without left recursion. Parse uses the hand-written parser of rdparse.go,
+// which implements this grammar; FuzzParsersAgree checks that the two agree, so a change
+// to the language is made here first and then in rdparse.go.
 
-var filterParser = participle.MustBuild[gOr](
-	participle.Lexer(filterLexer),
-	participle.CaseInsensitive("Keyword"),
-)
+// filterParser builds the participle parser on first use, so that programs that only
+// call Parse do not pay for building it.
+var filterParser = sync.OnceValue(func() *participle.Parser[gOr] {
+	return participle.MustBuild[gOr](
+		participle.Lexer(filterLexer),
+		participle.CaseInsensitive("Keyword"),
+	)
+})
 
 type gOr struct {
 	Pos    lexer.Position

@@ -26,19 +26,27 @@ const (
 
 // Parse parses a filter into its AST. An empty or blank filter gives a nil Expr and no
 // error. Errors are an ErrorList with Param "filter".
+//
+// The parser is the hand-written one of rdparse.go; parseParticiple, the participle
+// grammar of grammar.go, is the language's specification and the tests' oracle.
 func Parse(filter string) (Expr, error) {
-	if len(filter) > MaxFilterLength {
-		return nil, ErrorList{{Kind: LimitError, Param: ParamFilter, Message: fmt.Sprintf(
-			"filter is %d bytes long; the limit is %d", len(filter), MaxFilterLength), Source: filter}}
+	if blank, err := precheck(filter); blank || err != nil {
+		return nil, err
 	}
-	if !utf8.ValidString(filter) {
-		off := invalidUTF8Offset(filter)
-		return nil, ErrorList{errAt(SyntaxError, ParamFilter, filter, off, off+1, "filter is not valid UTF-8", "")}
+	e, errs := rdParse(filter)
+	if errs != nil {
+		return nil, errs
 	}
-	if strings.TrimSpace(filter) == "" {
-		return nil, nil
+	return e, nil
+}
+
+// parseParticiple is Parse with the participle grammar (grammar.go) and the conversion of
+// its parse tree (converter). Tests use it as the oracle for the hand-written parser.
+func parseParticiple(filter string) (Expr, error) {
+	if blank, err := precheck(filter); blank || err != nil {
+		return nil, err
 	}
-	tree, err := filterParser.ParseString("", filter)
+	tree, err := filterParser().ParseString("", filter)
 	if err != nil {
 		return nil, ErrorList{syntaxError(filter, err)}
 	}
@@ -48,6 +56,20 @@ func Parse(filter string) (Expr, error) {
 		return nil, c.errs
 	}
 	return e, nil
+}
+
+// precheck applies the checks that come before parsing: the length limit and UTF-8. It
+// reports blank filters, which parse to nothing.
+func precheck(filter string) (blank bool, err error) {
+	if len(filter) > MaxFilterLength {
+		return false, ErrorList{{Kind: LimitError, Param: ParamFilter, Message: fmt.Sprintf(
+			"filter is %d bytes long; the limit is %d", len(filter), MaxFilterLength), Source: filter}}
+	}
+	if !utf8.ValidString(filter) {
+		off := invalidUTF8Offset(filter)
+		return false, ErrorList{errAt(SyntaxError, ParamFilter, filter, off, off+1, "filter is not valid UTF-8", "")}
+	}
+	return strings.TrimSpace(filter) == "", nil
 }
 
 func invalidUTF8Offset(s string) int {
@@ -79,7 +101,7 @@ func syntaxError(src string, err error) *Error {
 			return e
 		}
 		return errAt(SyntaxError, ParamFilter, src, off, off+len(tok.Value),
-			fmt.Sprintf("unexpected %s", describeToken(tok)), expectHint(src, off))
+			"unexpected "+describeToken(tok.Type, tok.Value), expectHint(src, off))
 	}
 	var perr participle.Error
 	if errors.As(err, &perr) {
@@ -87,8 +109,7 @@ func syntaxError(src string, err error) *Error {
 		if e := unsupportedSyntax(src, off); e != nil {
 			return e
 		}
-		_, n := utf8.DecodeRuneInString(src[min(off, len(src)):])
-		return errAt(SyntaxError, ParamFilter, src, off, off+n, fmt.Sprintf("unexpected character %q", src[off:off+n]), "")
+		return unexpectedCharacter(src, off)
 	}
 	return &Error{Kind: SyntaxError, Param: ParamFilter, Message: err.Error(), Source: src}
 }
@@ -110,22 +131,31 @@ func unsupportedSyntax(src string, off int) *Error {
 	return nil
 }
 
-func describeToken(tok lexer.Token) string {
-	switch tok.Type {
+// unexpectedCharacter reports the character at off, which no lexer rule accepts.
+func unexpectedCharacter(src string, off int) *Error {
+	off = min(off, len(src))
+	_, n := utf8.DecodeRuneInString(src[off:])
+	return errAt(SyntaxError, ParamFilter, src, off, off+n, fmt.Sprintf("unexpected character %q", src[off:off+n]), "")
+}
+
+// describeToken names a token of type typ and text value in an error message.
+func describeToken(typ lexer.TokenType, value string) string {
+	switch typ {
 	case tokKeyword:
-		return "keyword " + strings.ToUpper(tok.Value)
+		return "keyword " + strings.ToUpper(value)
 	case tokIdent:
-		return fmt.Sprintf("name %q", tok.Value)
+		return fmt.Sprintf("name %q", value)
 	case tokString:
-		return "string " + tok.Value
+		return "string " + value
 	case tokNumber:
-		return "number " + tok.Value
+		return "number " + value
 	}
-	return fmt.Sprintf("%q", tok.Value)
+	return fmt.Sprintf("%q", value)
 }
 
 // expectHint says what may come at off, judged from the token before it. It is a
-// hint only: the grammar position is not available from participle's error.
+// hint only: the grammar position is not available from participle's error (the
+// hand-written parser knows it and gives precise hints).
 func expectHint(src string, off int) string {
 	prev, prev2 := lastTokens(src[:off])
 	switch {

@@ -2,6 +2,8 @@ package query
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -105,14 +107,14 @@ var invalidFilters = []struct {
 	offset, line, column int
 	token, hint          string
 }{
-	{"a =", "unexpected end of filter", 3, 1, 4, "", "expected a value: 'text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...'"},
-	{"a = 1 b", `unexpected name "b"`, 6, 1, 7, "b", "expected AND, OR or ) between predicates"},
-	{"(a = 1", "unexpected end of filter", 6, 1, 7, "", "expected AND, OR or ) between predicates"},
+	{"a =", "unexpected end of filter", 3, 1, 4, "", "expected a value ('text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...') or ANY (...) after ="},
+	{"a = 1 b", `unexpected name "b"`, 6, 1, 7, "b", "expected AND, OR or the end of the filter"},
+	{"(a = 1", "unexpected end of filter", 6, 1, 7, "", "expected AND, OR or ) to close the ( at line 1, column 1"},
 	{"a = 'abc", "unterminated string literal", 4, 1, 5, "'", "close the string with ' (write '' for a quote inside it)"},
 	{"a = 1 $", `unexpected character "$"`, 6, 1, 7, "$", ""},
-	{"= 1", `unexpected "="`, 0, 1, 1, "=", "a filter starts with a field name, NOT or ("},
-	{"a == 1", `unexpected "="`, 3, 1, 4, "=", "expected a value: 'text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...'"},
-	{"a = 1 AND\nb = 2 AND\n  c = = 3", `unexpected "="`, 26, 3, 7, "=", "expected a value: 'text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...'"},
+	{"= 1", `unexpected "="`, 0, 1, 1, "=", "expected a field name, NOT or ("},
+	{"a == 1", `unexpected "="`, 3, 1, 4, "=", "expected a value ('text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...') or ANY (...) after ="},
+	{"a = 1 AND\nb = 2 AND\n  c = = 3", `unexpected "="`, 26, 3, 7, "=", "expected a value ('text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...') or ANY (...) after ="},
 	{"a IN ()", `unexpected ")"`, 6, 1, 7, ")", "expected a value: 'text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...'"},
 	{"a AND", "unexpected end of filter", 5, 1, 6, "", "expected a field name, NOT or ("},
 	{"a = 1 -- comment", "comments are not supported", 6, 1, 7, "--", ""},
@@ -120,15 +122,44 @@ var invalidFilters = []struct {
 	{"a = 1; DROP TABLE x", "a filter is a single condition; ; is not allowed", 5, 1, 6, ";", ""},
 	{"a = '1'::int", "casts (::) are not supported", 7, 1, 8, "::", "write INET '...' or TIMESTAMP '...', or a plain string: it is read as the field's type"},
 	{`"a" = 1`, "double quotes are not used in filters", 0, 1, 1, `"`, "write field names without quotes (serverName) and text in single quotes ('text')"},
-	{"a = 1 - 2", `unexpected "-"`, 6, 1, 7, "-", "expected AND, OR or ) between predicates"},
+	{"a = 1 - 2", `unexpected "-"`, 6, 1, 7, "-", "expected AND, OR or the end of the filter"},
 	{"ñ = 1", `unexpected character "ñ"`, 0, 1, 1, "ñ", ""},
 	{"é = 'x' OR é", `unexpected character "é"`, 0, 1, 1, "é", ""},
 	{"x = 'é' OR ü", `unexpected character "ü"`, 12, 1, 12, "ü", ""},
 	{"a = 1 AND AND", "unexpected keyword AND", 10, 1, 11, "AND", "expected a field name, NOT or ("},
-	{"a NOT = 1", `unexpected "="`, 6, 1, 7, "=", "expected a field name, NOT or ("},
+	{"a NOT = 1", `unexpected "="`, 6, 1, 7, "=", "expected BETWEEN, IN, LIKE or ILIKE after NOT"},
 	{"a IS 1", "unexpected number 1", 5, 1, 6, "1", "expected NULL or NOT NULL after IS"},
-	{"a = 'x' 'y'", "unexpected string 'y'", 8, 1, 9, "'y'", "expected AND, OR or ) between predicates"},
-	{"a = 1)", `unexpected ")"`, 5, 1, 6, ")", "expected AND, OR or ) between predicates"},
+	{"a = 'x' 'y'", "unexpected string 'y'", 8, 1, 9, "'y'", "expected AND, OR or the end of the filter"},
+	{"a = 1)", `unexpected ")"`, 5, 1, 6, ")", "expected AND, OR or the end of the filter"},
+	// Hints name what the grammar allows at the error.
+	{"serverPort x", `unexpected name "x"`, 11, 1, 12, "x", `expected a comparison operator, IS, BETWEEN, IN, LIKE or ILIKE after field "serverPort"`},
+	{"serverPort 443", "unexpected number 443", 11, 1, 12, "443", `expected a comparison operator, IS, BETWEEN, IN, LIKE or ILIKE after field "serverPort"`},
+	{"(a = 1 b)", `unexpected name "b"`, 7, 1, 8, "b", "expected AND, OR or )"},
+	{"(a = 1 AND\n (b", "unexpected end of filter", 14, 2, 4, "", "expected AND, OR or ) to close the ( at line 2, column 2"},
+	{"a IS NOT 1", "unexpected number 1", 9, 1, 10, "1", "expected NULL after IS NOT"},
+	{"a NOT", "unexpected end of filter", 5, 1, 6, "", "expected BETWEEN, IN, LIKE or ILIKE after NOT"},
+	{"a BETWEEN 1 OR 2", "unexpected keyword OR", 12, 1, 13, "OR", "expected AND between the bounds of BETWEEN"},
+	{"a BETWEEN 1 AND", "unexpected end of filter", 15, 1, 16, "", "expected a value: 'text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...'"},
+	{"a IN 1", "unexpected number 1", 5, 1, 6, "1", "expected ( after IN, as in IN (1, 2)"},
+	{"a IN (1 2)", "unexpected number 2", 8, 1, 9, "2", "expected , or ) in the IN list"},
+	{"a IN (1,)", `unexpected ")"`, 8, 1, 9, ")", "expected a value: 'text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...'"},
+	{"a = ANY 1", "unexpected number 1", 8, 1, 9, "1", "expected ( after ANY, as in ANY ('a', 'b')"},
+	{"a = ANY ()", `unexpected ")"`, 9, 1, 10, ")", "expected ARRAY [...] or a value: 'text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...'"},
+	{"a = ANY (ARRAY 1)", "unexpected number 1", 15, 1, 16, "1", "expected [ after ARRAY"},
+	{"a = ANY (ARRAY[1)", `unexpected ")"`, 16, 1, 17, ")", "expected , or ] in the ARRAY list"},
+	{"a = ANY (ARRAY[1]", "unexpected end of filter", 17, 1, 18, "", "expected ) to close ANY ("},
+	{"a = ANY (1 2)", "unexpected number 2", 11, 1, 12, "2", "expected , or ) in the ANY list"},
+	{"a LIKE b", `unexpected name "b"`, 7, 1, 8, "b", "expected a value: 'text', a number, TRUE, FALSE, NULL, INET '...' or TIMESTAMP '...'"},
+	{"a = - x", `unexpected name "x"`, 6, 1, 7, "x", "expected a number after -"},
+	{"a = INET 1", "unexpected number 1", 9, 1, 10, "1", "expected a string after INET, as in INET '10.0.0.0/8'"},
+	{"a > timestamp", "unexpected end of filter", 13, 1, 14, "", "expected a string after TIMESTAMP, as in TIMESTAMP '2026-01-01'"},
+	{"NOT", "unexpected end of filter", 3, 1, 4, "", "expected a field name, NOT or ("},
+	{"a = 1 OR (", "unexpected end of filter", 10, 1, 11, "", "expected a field name, NOT or ("},
+	{"a = 1 AND b = 'x", "unterminated string literal", 14, 1, 15, "'", "close the string with ' (write '' for a quote inside it)"},
+	{"a = 1 AND b = 'x'' OR c", "unterminated string literal", 14, 1, 15, "'", "close the string with ' (write '' for a quote inside it)"},
+	{"a = 1 && b = 2", `unexpected "&&"`, 6, 1, 7, "&&", "expected AND, OR or the end of the filter"},
+	{"a = 1 ! b", `unexpected character "!"`, 6, 1, 7, "!", ""},
+	{"= 1 $", `unexpected "="`, 0, 1, 1, "=", "expected a field name, NOT or ("},
 }
 
 func TestParseErrors(t *testing.T) {
@@ -195,4 +226,204 @@ func stripSpans(e Expr) string {
 		return true
 	})
 	return b.String()
+}
+
+// TestParsersAgree runs the participle oracle (parseParticiple) and the hand-written
+// parser on the parse tables; FuzzParsersAgree explores beyond them.
+func TestParsersAgree(t *testing.T) {
+	deep := strings.Repeat("(", MaxDepth) + "a" + strings.Repeat(")", MaxDepth)
+	list := "a IN (" + strings.Repeat("1, ", MaxListLength) + "1)"
+	inputs := []string{deep, deep + ")", "(" + deep + ")", strings.Repeat("NOT ", MaxDepth) + "a", list, list + " AND b IN (" + strings.Repeat("1, ", MaxListLength) + "1)"}
+	for _, tc := range validFilters {
+		inputs = append(inputs, tc.in)
+	}
+	for _, tc := range invalidFilters {
+		inputs = append(inputs, tc.in)
+	}
+	for _, s := range inputs {
+		checkParsersAgree(t, s)
+	}
+}
+
+// checkParsersAgree asserts that Parse and parseParticiple both accept s with equal ASTs
+// (node types, text and every span), or both reject it.
+func checkParsersAgree(t *testing.T, s string) {
+	t.Helper()
+	got, gotErr := Parse(s)
+	want, wantErr := parseParticiple(s)
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("%.80q: Parse error %v, participle error %v", s, gotErr, wantErr)
+	}
+	if gotErr != nil {
+		// When participle's tree converts with limit errors only, both must report them.
+		var list ErrorList
+		if errors.As(wantErr, &list) && list[0].Kind == LimitError {
+			var got ErrorList
+			if !errors.As(gotErr, &got) || got[0].Kind != LimitError || got[0].Offset != list[0].Offset || got[0].Message != list[0].Message {
+				t.Fatalf("%.80q: Parse error %v, participle error %v", s, gotErr, wantErr)
+			}
+		}
+		return
+	}
+	if (got == nil) != (want == nil) {
+		t.Fatalf("%q: Parse %v, participle %v", s, got, want)
+	}
+	if got == nil {
+		return
+	}
+	if got.String() != want.String() || spans(got) != spans(want) {
+		t.Fatalf("%q:\n Parse      %s %s\n participle %s %s", s, got, spans(got), want, spans(want))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q: ASTs differ:\n Parse      %#v\n participle %#v", s, got, want)
+	}
+}
+
+// spans lists the spans of every node, field, operator and literal of e.
+func spans(e Expr) string {
+	var b strings.Builder
+	lit := func(ls ...*Literal) {
+		for _, l := range ls {
+			fmt.Fprintf(&b, "lit%v ", l.Span)
+		}
+	}
+	Walk(e, func(n Expr) bool {
+		fmt.Fprintf(&b, "%T%v ", n, n.Range())
+		switch n := n.(type) {
+		case *CompareExpr:
+			fmt.Fprintf(&b, "field%v op%v ", n.Field.Span, n.OpSpan)
+			lit(n.Value)
+		case *AnyExpr:
+			fmt.Fprintf(&b, "field%v op%v ", n.Field.Span, n.OpSpan)
+			lit(n.Values...)
+		case *BetweenExpr:
+			fmt.Fprintf(&b, "field%v ", n.Field.Span)
+			lit(n.Lo, n.Hi)
+		case *InExpr:
+			fmt.Fprintf(&b, "field%v ", n.Field.Span)
+			lit(n.Values...)
+		case *IsNullExpr:
+			fmt.Fprintf(&b, "field%v ", n.Field.Span)
+		case *BoolFieldExpr:
+			fmt.Fprintf(&b, "field%v ", n.Field.Span)
+		}
+		return true
+	})
+	return b.String()
+}
+
+func TestKeywordNumbers(t *testing.T) {
+	for kw, name := range map[int]string{kwAND: "AND", kwOR: "OR", kwNOT: "NOT", kwBETWEEN: "BETWEEN", kwIN: "IN",
+		kwIS: "IS", kwNULL: "NULL", kwLIKE: "LIKE", kwILIKE: "ILIKE", kwTRUE: "TRUE", kwFALSE: "FALSE",
+		kwINET: "INET", kwTIMESTAMP: "TIMESTAMP", kwANY: "ANY", kwARRAY: "ARRAY"} {
+		if keywords[kw] != name {
+			t.Errorf("keywords[%d] = %s, want %s", kw, keywords[kw], name)
+		}
+	}
+	if len(keywords) != kwARRAY+1 {
+		t.Errorf("%d keywords, want %d", len(keywords), kwARRAY+1)
+	}
+}
+
+// TestParsersAgreeOnTokenSoup compares the parsers on random sequences of the language's
+// tokens, which reach far more grammar positions than byte-level fuzzing from the seeds.
+func TestParsersAgreeOnTokenSoup(t *testing.T) {
+	vocab := []string{"a", "b", "AND", "or", "NOT", "(", ")", "=", "<<=", "!~*", "IS", "NULL", "BETWEEN",
+		"IN", "LIKE", "ilike", "ANY", "ARRAY", "[", "]", ",", "-", "1", "2.5e3", "'x'", "'it''s'", "TRUE",
+		"false", "INET", "TIMESTAMP", "'", "$", "--", "\n"}
+	r := rand.New(rand.NewPCG(1, 2))
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	accepted := 0
+	for range n {
+		var b strings.Builder
+		for range 1 + r.IntN(10) {
+			b.WriteString(vocab[r.IntN(len(vocab))])
+			if r.IntN(4) > 0 {
+				b.WriteByte(' ')
+			}
+		}
+		checkParsersAgree(t, b.String())
+		if _, err := Parse(b.String()); err == nil {
+			accepted++
+		}
+	}
+	if accepted < n/100 {
+		t.Errorf("only %d of %d token sequences parse; the test barely exercises valid filters", accepted, n)
+	}
+	t.Logf("%d of %d token sequences parse", accepted, n)
+}
+
+// TestParsersAgreeOnGeneratedFilters compares the parsers on random filters built from the
+// grammar, and on the same filters with one token dropped, doubled or replaced.
+func TestParsersAgreeOnGeneratedFilters(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pick := func(s ...string) string { return s[r.IntN(len(s))] }
+	sp := func() string { return pick(" ", " ", " ", "", "\n  ", "\t") }
+	value := func() string {
+		return pick("1", "-2.5", "- 3", "1e3", "'x'", "'a''b'", "''", "TRUE", "false", "NULL", "INET '10.0.0.0/8'", "timestamp '2026-01-01'")
+	}
+	values := func() []string {
+		out := []string{value()}
+		for r.IntN(3) > 0 {
+			out = append(out, ",", value())
+		}
+		return out
+	}
+	var expr func(depth int) []string
+	expr = func(depth int) []string {
+		switch k := r.IntN(10); {
+		case k < 2 && depth < 4:
+			out := expr(depth + 1)
+			for range 1 + r.IntN(3) {
+				out = append(append(out, pick("AND", "or")), expr(depth+1)...)
+			}
+			return out
+		case k == 2 && depth < 4:
+			return append([]string{"NOT"}, expr(depth+1)...)
+		case k == 3 && depth < 4:
+			return append(append([]string{"("}, expr(depth+1)...), ")")
+		}
+		f := pick("a", "serverPort", "x_1")
+		switch r.IntN(8) {
+		case 0:
+			return []string{f}
+		case 1:
+			return []string{f, "IS", pick("NULL", "NOT NULL")}
+		case 2:
+			return []string{f, pick("", "NOT"), "BETWEEN", value(), "AND", value()}
+		case 3:
+			return append(append([]string{f, pick("", "NOT"), "IN", "("}, values()...), ")")
+		case 4:
+			return []string{f, pick("", "NOT"), pick("LIKE", "ilike"), value()}
+		case 5:
+			if r.IntN(2) == 0 {
+				return append(append([]string{f, pick("=", "<<="), "ANY", "(", "ARRAY", "["}, values()...), "]", ")")
+			}
+			return append(append([]string{f, pick("=", "&&"), "ANY", "("}, values()...), ")")
+		}
+		return []string{f, pick("=", "<>", "!=", "<", "<=", ">", ">=", "~", "~*", "!~", "!~*", "<<", "<<=", ">>", ">>=", "&&"), value()}
+	}
+	for range 5000 {
+		toks := expr(0)
+		if r.IntN(2) == 0 {
+			i := r.IntN(len(toks))
+			switch r.IntN(3) {
+			case 0:
+				toks = append(toks[:i:i], toks[i+1:]...)
+			case 1:
+				toks = append(toks[:i+1:i+1], toks[i:]...)
+			default:
+				toks[i] = pick("AND", "NOT", "(", ")", ",", "=", "IS", "IN", "1", "'x'", "b", "ARRAY", "[", "-")
+			}
+		}
+		var b strings.Builder
+		for _, tok := range toks {
+			b.WriteString(tok)
+			b.WriteString(sp())
+		}
+		checkParsersAgree(t, b.String())
+	}
 }
