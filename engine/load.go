@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 	"github.com/cipherscope/cipherscope/query"
 )
 
-// LoadStats reports what one Load did.
+// LoadStats reports what one Load (or one input of LoadAll) did.
 type LoadStats struct {
 	Dataset  query.Dataset
 	Batches  int           // record batches read from the input
@@ -25,12 +26,18 @@ type LoadStats struct {
 	Inserted int64         // new rows stored
 	Updated  int64         // existing rows updated (cert: a re-seen certificate)
 	Skipped  int64         // rows already stored or repeated within the input (Rows - Inserted - Updated)
-	Duration time.Duration // wall time of the whole load, commit included
+	Duration time.Duration // wall time of the whole Load or LoadAll, commit included
+}
+
+// Input is one dataset's rows for LoadAll: Reader must have the schema InputSchema(Dataset).
+type Input struct {
+	Dataset query.Dataset
+	Reader  array.RecordReader
 }
 
 // Load stores every batch of r, which must have the schema InputSchema(ds), in one
 // transaction: either all rows are stored or, on any error or cancellation of ctx, none
-// (the tables are exactly as before). Loads are serialised.
+// (the tables are exactly as before). Loads are serialised. It is LoadAll of one input.
 //
 // Re-loading rows does not duplicate them. Discovery rows are keyed by obsUid: a row whose
 // obsUid is stored is skipped, and of several input rows with one obsUid one is kept.
@@ -43,42 +50,94 @@ type LoadStats struct {
 // first mismatched column), an unparsable address or NULL key (naming row and value);
 // Canceled/Timeout when ctx ends; Unavailable on a read-only database.
 func (db *DB) Load(ctx context.Context, ds query.Dataset, r array.RecordReader) (LoadStats, error) {
-	op := "load " + string(ds)
+	st, err := db.LoadAll(ctx, []Input{{Dataset: ds, Reader: r}})
+	if len(st) == 0 {
+		return LoadStats{Dataset: ds}, err
+	}
+	return st[0], err
+}
+
+// LoadAll stores the inputs, in order, in ONE transaction: either every row of every input
+// is stored or, on any error or cancellation of ctx (or a crash), none — the tables are
+// exactly as before. Each input is loaded as Load describes (a dataset may appear more than
+// once; later inputs see the rows of earlier ones). It returns one LoadStats per input, in
+// order; on error every returned LoadStats reports nothing stored. Every input is checked
+// (dataset, schema) before anything is read. Errors are those of Load, with the Op naming
+// the dataset of the input that failed.
+func (db *DB) LoadAll(ctx context.Context, inputs []Input) ([]LoadStats, error) {
 	start := time.Now()
-	stats := LoadStats{Dataset: ds}
-	if !query.ValidDataset(ds) {
-		return stats, errorf(Invalid, op, "unknown dataset %q", ds)
+	empty := make([]LoadStats, len(inputs))
+	for i, in := range inputs {
+		empty[i].Dataset = in.Dataset
 	}
-	if db.cfg.ReadOnly {
-		return stats, errorf(Unavailable, op, "the database was opened read-only")
+	for _, in := range inputs {
+		op := "load " + string(in.Dataset)
+		if !query.ValidDataset(in.Dataset) {
+			return empty, errorf(Invalid, op, "unknown dataset %q", in.Dataset)
+		}
+		if db.cfg.ReadOnly {
+			return empty, errorf(Unavailable, op, "the database was opened read-only")
+		}
+		if in.Reader == nil {
+			return empty, errorf(Invalid, op, "nil reader")
+		}
+		if err := checkInputSchema(in.Dataset, in.Reader.Schema()); err != nil {
+			return empty, &Error{Kind: Invalid, Op: op, Err: err}
+		}
 	}
-	if err := checkInputSchema(ds, r.Schema()); err != nil {
-		return stats, &Error{Kind: Invalid, Op: op, Err: err}
+	if len(inputs) == 0 {
+		return empty, nil
 	}
+	allOp := loadOp(inputs)
 	select {
 	case db.loadSlot <- struct{}{}:
 		defer func() { <-db.loadSlot }()
 	case <-ctx.Done():
-		return stats, wrap(ctx, op, ctx.Err())
+		return empty, wrap(ctx, allOp, ctx.Err())
 	}
 
-	in := newIPReader(ctx, db.alloc, ds, r)
-	defer in.Release()
+	readers := make([]*ipReader, len(inputs))
+	for i, in := range inputs {
+		readers[i] = newIPReader(ctx, db.alloc, in.Dataset, in.Reader)
+		defer readers[i].Release()
+	}
+	stats := make([]LoadStats, len(inputs))
+	current := -1 // the input being loaded when an error occurred
 	err := db.withConn(ctx, func(conn *duckdb.Conn) error {
-		return loadTx(ctx, conn, ds, in, &stats)
+		return loadTx(ctx, conn, inputs, readers, stats, &current)
 	})
-	var inErr error
-	stats.Batches, stats.Rows, inErr = in.progress()
-	stats.Skipped = stats.Rows - stats.Inserted - stats.Updated
-	stats.Duration = time.Since(start)
+	for i, in := range readers {
+		stats[i].Dataset = inputs[i].Dataset
+		stats[i].Batches, stats[i].Rows, _ = in.progress()
+		stats[i].Skipped = stats[i].Rows - stats[i].Inserted - stats[i].Updated
+	}
+	elapsed := time.Since(start)
+	for i := range stats {
+		stats[i].Duration = elapsed
+	}
 	if err != nil {
-		// The input's own error says more than DuckDB's "arrow scan failed" around it.
-		if inErr != nil {
-			err = inErr
+		op := allOp
+		if current >= 0 {
+			op = "load " + string(inputs[current].Dataset)
+			// The input's own error says more than DuckDB's "arrow scan failed" around it.
+			if _, _, inErr := readers[current].progress(); inErr != nil {
+				err = inErr
+			}
 		}
-		return LoadStats{Dataset: ds}, wrap(ctx, op, err)
+		return empty, wrap(ctx, op, err)
 	}
 	return stats, nil
+}
+
+// loadOp names a LoadAll for errors not tied to one input: "load cert+discovery".
+func loadOp(inputs []Input) string {
+	var names []string
+	for _, in := range inputs {
+		if !slices.Contains(names, string(in.Dataset)) {
+			names = append(names, string(in.Dataset))
+		}
+	}
+	return "load " + strings.Join(names, "+")
 }
 
 // withConn runs fn on a pooled driver connection held exclusively for its duration.
@@ -97,12 +156,13 @@ func (db *DB) withConn(ctx context.Context, fn func(*duckdb.Conn) error) error {
 	return joinClose(err, conn)
 }
 
-// loadTx is the transaction of one load. The Arrow view that feeds the INSERT is created
-// inside the transaction under a unique name and dropped before commit: duckdb-go's
-// RegisterView makes a persistent view, and one that survived into a file database
-// crashed the process when read after reopening (LIBRARY-NOTES). On rollback DuckDB
-// discards it with everything else.
-func loadTx(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipReader, stats *LoadStats) (err error) {
+// loadTx is the transaction of one LoadAll: every input in turn, one commit. The Arrow
+// view that feeds each INSERT is created inside the transaction under a unique name and
+// dropped before commit: duckdb-go's RegisterView makes a persistent view, and one that
+// survived into a file database crashed the process when read after reopening
+// (LIBRARY-NOTES). On rollback DuckDB discards it with everything else. *current is set to
+// the index of the input being loaded, -1 outside of them.
+func loadTx(ctx context.Context, conn *duckdb.Conn, inputs []Input, readers []*ipReader, stats []LoadStats, current *int) (err error) {
 	tx, err := conn.BeginTx(ctx, driver.TxOptions{})
 	if err != nil {
 		return err
@@ -115,6 +175,21 @@ func loadTx(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipRead
 			}
 		}
 	}()
+	for i, in := range inputs {
+		*current = i
+		if err := loadOne(ctx, conn, in.Dataset, readers[i], &stats[i]); err != nil {
+			return err
+		}
+	}
+	*current = -1
+	if err := ctx.Err(); err != nil {
+		return err // canceled after the inserts: still roll back, as promised
+	}
+	return tx.Commit()
+}
+
+// loadOne stores one input inside the caller's transaction and fills Inserted and Updated.
+func loadOne(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipReader, stats *LoadStats) error {
 	before, err := countRows(ctx, conn, ds)
 	if err != nil {
 		return err
@@ -135,10 +210,7 @@ func loadTx(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipRead
 	}
 	stats.Inserted = after - before
 	stats.Updated = affected - stats.Inserted
-	if err := ctx.Err(); err != nil {
-		return err // canceled after the insert: still roll back, as promised
-	}
-	return tx.Commit()
+	return nil
 }
 
 // loadDiscovery stages the new observations of the input (a view can be read only once)

@@ -411,3 +411,81 @@ func TestLoadWaitingForAnotherLoadHonoursContext(t *testing.T) {
 		t.Errorf("Load = %v, want kind Timeout", err)
 	}
 }
+
+func TestLoadAllIsOneTransaction(t *testing.T) {
+	db := openTest(t, "")
+	mustLoad(t, db, query.Discovery, []row{obs("old", "10.9.9.9", "10.9.9.8")})
+	mustLoad(t, db, query.Cert, []row{cert("old", "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z")})
+	snap := func() [][]string {
+		return queryStrings(t, db, `SELECT (SELECT count(*) FROM discovery_obs), (SELECT count(*) FROM discovery_flow),
+			(SELECT count(*) FROM cert), (SELECT CAST(coalesce(sum(hash(c)), 0) AS VARCHAR) FROM cert c)`)
+	}
+	before := snap()
+	inputs := func(fail bool) []Input {
+		certs := readerOf(t, db.alloc, query.Cert, []row{cert("old", "2023-01-01T00:00:00Z", "2024-06-01T00:00:00Z"),
+			cert("new", "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z")})
+		var disc array.RecordReader = readerOf(t, db.alloc, query.Discovery,
+			[]row{obs("n1", "10.0.0.1", "10.0.0.2")}, []row{obs("n2", "10.0.0.3", "10.0.0.2")})
+		t.Cleanup(func() { certs.Release(); disc.Release() })
+		if fail {
+			disc = &failingReader{RecordReader: disc, failAt: 2}
+		}
+		return []Input{{query.Cert, certs}, {query.Discovery, disc}}
+	}
+
+	// The discovery input fails after the certificates are stored: neither is kept.
+	st, err := db.LoadAll(context.Background(), inputs(true))
+	if ErrorKind(err) != Invalid || !strings.Contains(err.Error(), "load discovery: reading batch 2 of the input: disk on fire") {
+		t.Errorf("LoadAll = %v (kind %v)", err, ErrorKind(err))
+	}
+	if len(st) != 2 || st[0].Inserted+st[0].Updated+st[1].Inserted != 0 {
+		t.Errorf("failed LoadAll stats %+v", st)
+	}
+	if got := snap(); !slices.EqualFunc(got, before, slices.Equal) {
+		t.Errorf("after a failed LoadAll: %v, want %v", got, before)
+	}
+
+	// Canceled after the last input: nothing kept either.
+	ctx, cancel := context.WithCancel(context.Background())
+	in := inputs(false)
+	in[1].Reader = &failingReader{RecordReader: in[1].Reader, onBatch: func(n int) {
+		if n == 3 {
+			cancel()
+		}
+	}}
+	if _, err := db.LoadAll(ctx, in); ErrorKind(err) != Canceled {
+		t.Errorf("canceled LoadAll = %v", err)
+	}
+	if got := snap(); !slices.EqualFunc(got, before, slices.Equal) {
+		t.Errorf("after a canceled LoadAll: %v, want %v", got, before)
+	}
+
+	// A bad schema in any input is caught before anything is read.
+	bad := inputs(false)
+	bad[1].Dataset = query.Cert
+	if _, err := db.LoadAll(context.Background(), bad); ErrorKind(err) != Invalid || !strings.Contains(err.Error(), "load cert: input") {
+		t.Errorf("LoadAll with a mismatched schema = %v", err)
+	}
+
+	// Success: both stored, stats per input.
+	st, err = db.LoadAll(context.Background(), inputs(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range st {
+		st[i].Duration = 0
+	}
+	want := []LoadStats{{Dataset: query.Cert, Batches: 1, Rows: 2, Inserted: 1, Updated: 1},
+		{Dataset: query.Discovery, Batches: 2, Rows: 2, Inserted: 2}}
+	if !slices.Equal(st, want) {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+	got := queryStrings(t, db, `SELECT (SELECT count(*) FROM discovery_obs), (SELECT count(*) FROM cert),
+		(SELECT CAST(min("certFirstSeen") AS VARCHAR) FROM cert WHERE "certFingerprint" = 'old')`)
+	if w := [][]string{{"3", "2", "2023-01-01 00:00:00"}}; !slices.EqualFunc(got, w, slices.Equal) {
+		t.Errorf("after LoadAll: %v, want %v", got, w)
+	}
+	if st, err := db.LoadAll(context.Background(), nil); err != nil || len(st) != 0 {
+		t.Errorf("LoadAll(nil) = %v, %v", st, err)
+	}
+}

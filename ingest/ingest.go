@@ -5,13 +5,10 @@
 // # Atomicity
 //
 // A run parses and validates every file before it writes anything: any input error
-// (without SkipInvalid) leaves the database untouched. The rows are then stored with one
-// engine.Load per dataset, certificates first, then discovery — each Load is one
-// transaction. A database failure between the two (disk full, cancellation) leaves the
-// certificates committed and the observations not; re-running the same ingest is safe
-// (both loads de-duplicate) and completes it. Making the pair one transaction needs an
-// engine API that loads several datasets in one transaction (see the report in the
-// issue); it is not needed for input errors, which are all caught before loading.
+// (without SkipInvalid) leaves the database untouched. The rows of all datasets
+// (certificates, then discovery) are then stored by one engine.LoadAll, one transaction:
+// a database failure, a cancellation or a killed process leaves the database exactly as
+// it was, and re-running the same ingest is safe (loads de-duplicate).
 package ingest
 
 import (
@@ -278,10 +275,16 @@ func (r *run) read(path string, kind fileKind, in io.Reader) error {
 	return r.readOther(path, kind, in)
 }
 
-// load builds the Zeek join and stores everything: certificates first, then discovery
-// (see the package comment for why this order).
+// load builds the Zeek join and stores everything in one engine.LoadAll, one
+// transaction: certificates first, then discovery.
 func (r *run) load(ctx context.Context, db *engine.DB) error {
 	r.zeek.Build(r.disc, r.cert)
+	var inputs []engine.Input
+	defer func() {
+		for _, in := range inputs {
+			in.Reader.Release()
+		}
+	}()
 	for _, ds := range []query.Dataset{query.Cert, query.Discovery} {
 		b := r.cert
 		if ds == query.Discovery {
@@ -304,15 +307,20 @@ func (r *run) load(ctx context.Context, db *engine.DB) error {
 		if err != nil {
 			return err
 		}
-		st, err := db.Load(ctx, ds, rr)
-		rr.Release()
-		if err != nil {
-			if engine.ErrorKind(err) == engine.Invalid {
-				return &InputError{Err: err}
-			}
-			return err
+		inputs = append(inputs, engine.Input{Dataset: ds, Reader: rr})
+	}
+	if len(inputs) == 0 {
+		return nil
+	}
+	stats, err := db.LoadAll(ctx, inputs)
+	if err != nil {
+		if engine.ErrorKind(err) == engine.Invalid {
+			return &InputError{Err: err}
 		}
-		r.sum.Loaded[ds] = st
+		return err
+	}
+	for _, st := range stats {
+		r.sum.Loaded[st.Dataset] = st
 	}
 	return nil
 }

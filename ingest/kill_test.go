@@ -69,9 +69,8 @@ func TestHelperIngestChild(t *testing.T) {
 // database must reopen with exactly the rows it held (counts and a checksum of every
 // row of every table) and accept a new ingest.
 //
-// The large input is a single dataset (a native discovery CSV): it is stored by one
-// engine.Load, one transaction. A Zeek input is two Loads (certificates, then
-// discovery; see the package comment), and a kill between them keeps the certificates.
+// The large input is a single dataset (a native discovery CSV). A Zeek input, which
+// stores both datasets, is TestIngestZeekKilledMidLoad.
 func TestIngestKilledMidLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and loads a few hundred thousand rows")
@@ -258,4 +257,56 @@ func snapshot(t *testing.T, dbPath string) []string {
 		t.Fatal("the database has no tables")
 	}
 	return out
+}
+
+// TestIngestZeekKilledMidLoad kills a child ingesting Zeek logs (conn, ssl and x509, so
+// certificates and observations in one engine.LoadAll) as soon as DuckDB writes the
+// uncommitted rows to the database file: the certificates are inserted first, so the kill
+// comes after them, during discovery. Nothing of either dataset may remain: the database
+// holds exactly what it held before (every table's row count and checksum). A normal
+// Zeek ingest then stores both datasets.
+func TestIngestZeekKilledMidLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes and loads a few hundred thousand Zeek lines")
+	}
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "cs.duckdb")
+	ctx := t.Context()
+
+	small, err := fixtures.Write(fixtures.Config{Observations: 300, Certificates: 12, Seed: 7}, fixtures.ZeekTSV, filepath.Join(dir, "small"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingestDB(ctx, dbPath, small, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dbPath)
+	t.Logf("before: %v", before)
+
+	start := time.Now()
+	large, err := fixtures.Write(fixtures.Config{Observations: 200_000, Certificates: 600, Seed: 8}, fixtures.ZeekTSV, filepath.Join(dir, "large"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %v in %s", large, time.Since(start).Round(time.Millisecond))
+	killChild(t, dbPath, large, killPoint{"writing", 0, true})
+	if got := snapshot(t, dbPath); !slices.Equal(got, before) {
+		t.Fatalf("after the kill the database holds\n%v\nwant exactly\n%v\n"+
+			"(the whole input stored would mean the kill came after the commit: a timing miss, not a partial load)", got, before)
+	}
+
+	more, err := fixtures.Write(fixtures.Config{Observations: 200, Certificates: 6, Seed: 9}, fixtures.ZeekTSV, filepath.Join(dir, "more"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := ingestDB(ctx, dbPath, more, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Loaded[query.Discovery].Inserted != 200 || sum.Loaded[query.Cert].Inserted+sum.Loaded[query.Cert].Updated == 0 {
+		t.Fatalf("ingest after the kill: %+v", sum.Loaded)
+	}
+	if after := snapshot(t, dbPath); slices.Equal(after, before) {
+		t.Fatalf("ingest after the kill changed nothing: %v", after)
+	}
 }

@@ -3,8 +3,12 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cipherscope/cipherscope/engine"
 	"github.com/cipherscope/cipherscope/fixtures"
@@ -75,6 +79,113 @@ func TestFixturesRoundTrip(t *testing.T) {
 						t.Fatalf("row %d differs (%s)\n got %s\nwant %s", i, q, g, w)
 					}
 				}
+			}
+		})
+	}
+}
+
+// zeekLargeEnv overrides the number of observations of TestZeekLargeMatchesNative;
+// CIPHERSCOPE_ZEEK_OBSERVATIONS=1000000 is the issue's full size.
+const zeekLargeEnv = "CIPHERSCOPE_ZEEK_OBSERVATIONS"
+
+// TestZeekLargeMatchesNative is the issue's "fixture-generated Zeek TSV and JSON of 1M
+// lines ingest with identical results to the native path for the same seed": the
+// observations (conn.log and ssl.log of one line each per observation, plus x509.log) in
+// each Zeek format, each ingested into a fresh database and compared with fixtures.Records
+// loaded directly. Compared exactly: the row count of every dataset and an
+// order-independent checksum over every column Zeek carries (discovery: all but
+// clientName; cert: the x509.log columns of the traffic certificates).
+//
+// By default 100,000 observations (~200,000 conn+ssl lines, 13 s on 2 quiet cores): the
+// full million (2M lines) took 292 s on 2 quiet cores (JSON parsing alone over 3 minutes)
+// and 300,000 took 86 s, beyond `make test`'s ~90 s budget on shared cores. Set
+// CIPHERSCOPE_ZEEK_OBSERVATIONS=1000000 to run the full size (both passed). Skipped
+// with -short.
+func TestZeekLargeMatchesNative(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes and ingests a large Zeek dataset twice")
+	}
+	cfg := fixtures.Config{Observations: 100_000, Certificates: 2_000, Seed: 21}
+	if v := os.Getenv(zeekLargeEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			t.Fatalf("%s=%q: want a positive number", zeekLargeEnv, v)
+		}
+		cfg.Observations = n
+	}
+	ctx := context.Background()
+	open := func(t *testing.T) *engine.DB {
+		db, err := engine.Open(ctx, engine.Config{}) // all cores: this test is about volume
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	checksums := func(t *testing.T, db *engine.DB) []string {
+		var out []string
+		for _, q := range []string{
+			`SELECT 'discovery', count(*), sum(hash(` + discoveryCols + `)) FROM discovery_obs JOIN discovery_flow USING (flowId)`,
+			`SELECT 'cert', count(*), sum(hash(` + zeekCertCols + `)) FROM cert WHERE certSource = 'traffic'`,
+		} {
+			r := rows(t, db, q)[0]
+			out = append(out, strings.Join(r, " "))
+		}
+		return out
+	}
+
+	start := time.Now()
+	ref := open(t)
+	for _, ds := range []query.Dataset{query.Discovery, query.Cert} {
+		rr := fixtures.Records(ds, cfg, 0)
+		_, err := ref.Load(ctx, ds, rr)
+		rr.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := checksums(t, ref)
+	if err := ref.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("reference (fixtures.Records, native path): %v in %s", want, time.Since(start).Round(time.Millisecond))
+	if !strings.HasPrefix(want[0], fmt.Sprintf("discovery %d ", cfg.Observations)) {
+		t.Fatalf("reference holds %v, want %d observations", want, cfg.Observations)
+	}
+
+	for _, format := range []fixtures.Format{fixtures.ZeekTSV, fixtures.ZeekJSON} {
+		t.Run(string(format), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "logs")
+			start := time.Now()
+			paths, err := fixtures.Write(cfg, format, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines, bytes int64
+			for _, p := range paths {
+				data, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bytes += int64(len(data))
+				lines += int64(strings.Count(string(data), "\n"))
+			}
+			t.Logf("wrote %d lines (%.0f MB) in %s", lines, float64(bytes)/1e6, time.Since(start).Round(time.Millisecond))
+
+			db := open(t)
+			defer db.Close()
+			start = time.Now()
+			sum, err := Run(ctx, db, paths, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			elapsed := time.Since(start)
+			loaded := sum.Loaded[query.Discovery]
+			t.Logf("ingested %d lines in %s (%.0f lines/s, %.0f observations/s; load %s)", lines,
+				elapsed.Round(time.Millisecond), float64(lines)/elapsed.Seconds(),
+				float64(loaded.Inserted)/elapsed.Seconds(), loaded.Duration.Round(time.Millisecond))
+			_ = os.RemoveAll(dir)
+			if got := checksums(t, db); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Fatalf("%s ingest holds\n%v\nwant (native path)\n%v", format, got, want)
 			}
 		})
 	}
