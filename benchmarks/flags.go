@@ -12,7 +12,7 @@ func ParseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (Op
 	var o Options
 	scale := fs.String("scale", getenv("SCALE"), "comma-separated dataset sizes, e.g. 1M,10M (default 1M,10M; 100M for big machines)")
 	cases := fs.String("cases", getenv("CASES"), "comma-separated case names or globs (default: all)")
-	fs.IntVar(&o.Reps, "reps", atoiOr(getenv("REPS"), 0), "timed repetitions per path and case (0: 5 up to 1M, 3 up to 10M, else 1)")
+	fs.IntVar(&o.Reps, "reps", atoiOr(getenv("REPS"), 0), "timed repetitions per path and case (0: 5 up to 1M, 2 up to 10M, else 1)")
 	fs.DurationVar(&o.Budget, "budget", 0, "time budget per path and case before repetitions stop (default 90s)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "dataset seed")
 	fs.StringVar(&o.Binary, "bin", getenv("CIPHERSCOPE_BIN"), "cipherscope binary (default: build one into the cache)")

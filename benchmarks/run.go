@@ -142,6 +142,9 @@ func runScale(ctx context.Context, o *Options, s Scale, cases []Case, tmp string
 	if reps == 0 {
 		reps = s.DefaultReps()
 	}
+	if len(o.Cases) == 0 {
+		cases = s.DefaultCases(cases)
+	}
 	d, err := ensureDataset(ctx, o.CacheDir, o.Seed, s, o.logf)
 	if err != nil {
 		return nil, err
