@@ -56,6 +56,7 @@ func TestDatasetAPIEndToEnd(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, api+"/query", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/csv")
+	req.Header.Set("X-Api-Key", apiKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

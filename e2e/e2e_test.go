@@ -149,13 +149,13 @@ func TestServeRefusesNonLoopback(t *testing.T) {
 		stderr string
 	}{
 		{"any IPv4", nil, []string{"--listen", "0.0.0.0:8080"},
-			`cipherscope serve: refusing to listen on "0.0.0.0:8080": only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until API keys are implemented` + "\n"},
+			`cipherscope serve: refusing to listen on "0.0.0.0:8080": the database has no API keys; only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until one exists (cipherscope keys create --db FILE --roles Administrator)` + "\n"},
 		{"any IPv6", nil, []string{"--listen", "[::]:8080"},
-			`cipherscope serve: refusing to listen on "[::]:8080": only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until API keys are implemented` + "\n"},
+			`cipherscope serve: refusing to listen on "[::]:8080": the database has no API keys; only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until one exists (cipherscope keys create --db FILE --roles Administrator)` + "\n"},
 		{"empty host", nil, []string{"--listen", ":8080"},
-			`cipherscope serve: refusing to listen on ":8080": only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until API keys are implemented` + "\n"},
+			`cipherscope serve: refusing to listen on ":8080": the database has no API keys; only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until one exists (cipherscope keys create --db FILE --roles Administrator)` + "\n"},
 		{"from the environment", []string{"CIPHERSCOPE_LISTEN=192.168.1.10:80"}, nil,
-			`cipherscope serve: refusing to listen on "192.168.1.10:80": only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until API keys are implemented` + "\n"},
+			`cipherscope serve: refusing to listen on "192.168.1.10:80": the database has no API keys; only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until one exists (cipherscope keys create --db FILE --roles Administrator)` + "\n"},
 		{"malformed", nil, []string{"--listen", "8080"},
 			`cipherscope serve: invalid --listen "8080": address 8080: missing port in address` + "\n"},
 	}
@@ -198,7 +198,13 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var curlLine = regexp.MustCompile(`^curl -s '(http://127\.0\.0\.1:[0-9]+)(/api/v1/dta_discovery\?limit=5&sorts=byteVolume%20desc)'$`)
+var curlLine = regexp.MustCompile(`^curl -s -H (?:'x-api-key: (csk_[A-Za-z0-9_-]+)'|"x-api-key: \$CIPHERSCOPE_API_KEY") '(http://127\.0\.0\.1:[0-9]+)(/api/v1/dta_discovery\?limit=5&sorts=byteVolume%20desc)'$`)
+
+// demoKeyLine is printed before the curl line when serve --demo created a key.
+var demoKeyLine = regexp.MustCompile(`^demo API key: (csk_[A-Za-z0-9_-]+)$`)
+
+// apiKey is the key httpGet sends: the demo key of the last server that printed one.
+var apiKey string
 
 // startServer starts serve on a free loopback port (port 0) and waits for the curl line
 // on stdout and for /healthz.
@@ -236,13 +242,24 @@ func startServer(t *testing.T, args ...string) (*server, string) {
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("no output from serve; stderr:\n%s", s.stderr)
 	}
+	if k := demoKeyLine.FindStringSubmatch(line); k != nil {
+		apiKey = k[1]
+		select {
+		case line = <-lines:
+		case <-time.After(time.Minute):
+			t.Fatalf("no curl line after the demo key; stderr:\n%s", s.stderr)
+		}
+	}
 	m := curlLine.FindStringSubmatch(line)
 	if m == nil {
 		t.Fatalf("stdout line %q is not the expected curl line; stderr:\n%s", line, s.stderr)
 	}
-	s.base = m[1]
+	if m[1] != "" && m[1] != apiKey {
+		t.Fatalf("the curl line's key %q is not the printed demo key %q", m[1], apiKey)
+	}
+	s.base = m[2]
 	waitHealthy(t, s)
-	return s, m[1] + m[2]
+	return s, m[2] + m[3]
 }
 
 func waitHealthy(t *testing.T, s *server) {
@@ -291,6 +308,7 @@ func httpGet(t *testing.T, u string, header ...string) httpResult {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("X-Api-Key", apiKey)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

@@ -28,6 +28,7 @@ func post(t *testing.T, app *fiber.App, target, body, contentType string, header
 		contentType = "application/json"
 	}
 	req.Header.Set("Content-Type", contentType)
+	req.Header.Set(HeaderAPIKey, testAdminKey)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

@@ -132,7 +132,7 @@ func TestStreamCancel(t *testing.T) {
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
 	base := "http://" + ln.Addr().String()
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	client := &http.Client{Transport: withTestKey(&http.Transport{DisableKeepAlives: true})}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+disc+"?returnAsStream=true", nil)

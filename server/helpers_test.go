@@ -95,6 +95,7 @@ func newTestDB(t *testing.T) *engine.DB {
 	})
 	load(t, db, mem, query.Discovery, discoveryRows)
 	load(t, db, mem, query.Cert, certRows)
+	addTestKeys(t, db)
 	return db
 }
 
@@ -156,6 +157,7 @@ func get(t *testing.T, app *fiber.App, target string, headers ...string) respons
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, target, nil)
 	req.Header.Set(HeaderRequestID, "test-1")
+	req.Header.Set(HeaderAPIKey, testAdminKey)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

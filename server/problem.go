@@ -53,6 +53,13 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 	if busy, ok := asBusy(err); ok {
 		c.Set(fiber.HeaderRetryAfter, busy.retryAfterSeconds())
 	}
+	var rl errRateLimited
+	if errors.As(err, &rl) {
+		setRetryAfter(c, rl)
+	}
+	if errors.Is(err, errUnauthorized) {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="cipherscope"`)
+	}
 	p.Instance = c.Path()
 	p.TraceID = id
 	if p.Status >= 500 {
@@ -79,7 +86,12 @@ func (s *server) problemFor(err error) Problem {
 	var list query.ErrorList
 	var qe *query.Error
 	var fe *fiber.Error
+	var ae *authError
 	switch {
+	case errors.As(err, &ae): // Unauthorized (401) and Forbidden (403)
+		return newProblem(ae.status, ae.detail)
+	case errors.As(err, new(errRateLimited)):
+		return newProblem(fiber.StatusTooManyRequests, err.Error())
 	case errors.As(err, &list):
 		return badRequest(list)
 	case errors.As(err, &qe):

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"io"
 	"log/slog"
 	"time"
@@ -84,6 +85,21 @@ type Config struct {
 	// CursorKey signs pagination cursors; empty means a random key per process (cursors
 	// then do not survive a restart).
 	CursorKey []byte
+	// Keys stores API keys, roles and the audit log. Nil means the Store when it
+	// implements KeyStore (*engine.DB does); with neither, every protected route is 401.
+	Keys KeyStore
+	// AuditKey signs audit records; nil means a random key per process (records then
+	// verify only with that process's public key).
+	AuditKey ed25519.PrivateKey
+	// AuthFailureLimit failed authentications per source address or key id within
+	// AuthFailureWindow make further requests from them 429 until the window ends.
+	AuthFailureLimit  int
+	AuthFailureWindow time.Duration
+	// IdempotencyTTL is how long responses to POSTs with an Idempotency-Key are replayed.
+	IdempotencyTTL time.Duration
+	// AuthNow is the clock of key validation caching, rate limits, idempotency and audit
+	// times; nil means time.Now. Tests inject one.
+	AuthNow func() time.Time
 }
 
 func (c Config) withDefaults() Config {
@@ -119,6 +135,17 @@ func (c Config) withDefaults() Config {
 	if len(c.CursorKey) == 0 {
 		c.CursorKey = randomKey()
 	}
+	if c.AuthNow == nil {
+		c.AuthNow = time.Now
+	}
+	if c.AuditKey == nil {
+		_, c.AuditKey, _ = ed25519.GenerateKey(nil)
+	}
+	if c.AuthFailureLimit <= 0 {
+		c.AuthFailureLimit = DefaultAuthFailureLimit
+	}
+	def(&c.AuthFailureWindow, DefaultAuthFailureWindow)
+	def(&c.IdempotencyTTL, DefaultIdempotencyTTL)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -131,6 +158,12 @@ type server struct {
 	cfg   Config
 	log   *slog.Logger
 	slots *querySlots
+	// keys, auth, limiter and idem serve authentication, the key routes, the audit log
+	// (auth.go).
+	keys    KeyStore
+	auth    *authenticator
+	limiter *failureLimiter
+	idem    *idemStore
 }
 
 // New returns the API application over store. Serve it with app.Listener or app.Listen;
@@ -138,6 +171,13 @@ type server struct {
 func New(store Store, cfg Config) *fiber.App {
 	cfg = cfg.withDefaults()
 	s := &server{store: store, cfg: cfg, log: cfg.Logger, slots: newQuerySlots(cfg.MaxConcurrentQueries, cfg.QueueWait)}
+	s.keys = cfg.Keys
+	if ks, ok := store.(KeyStore); ok && s.keys == nil {
+		s.keys = ks
+	}
+	s.auth = newAuthenticator(s.keys, cfg.AuthNow)
+	s.limiter = newFailureLimiter(cfg.AuthFailureLimit, cfg.AuthFailureWindow, cfg.AuthNow)
+	s.idem = newIdemStore(cfg.IdempotencyTTL, cfg.AuthNow)
 	app := fiber.New(fiber.Config{
 		AppName:               "cipherscope",
 		DisableStartupMessage: true,
@@ -159,10 +199,16 @@ func New(store Store, cfg Config) *fiber.App {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	api := app.Group("/api/v1")
+	// Authentication, authorization, idempotency and audit for every /api/v1 route
+	// (auth.go); must stay before the routes.
+	api.Use(s.guard)
+	s.registerKeyRoutes(api)
 	api.Get("/dta_discovery", s.datasetHandler(query.Discovery))
 	api.Get("/dta_cert", s.datasetHandler(query.Cert))
 	api.Post("/dta_discovery/query", s.queryHandler(query.Discovery))
 	api.Post("/dta_cert/query", s.queryHandler(query.Cert))
+	// The OpenAPI document and the /docs page (docs.go); open routes.
+	s.registerDocs(app)
 	return app
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -349,7 +348,7 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			app := New(tt.store, Config{QueryTimeout: 50 * time.Millisecond})
+			app := New(tt.store, Config{QueryTimeout: 50 * time.Millisecond, Keys: newKeyDB(t)})
 			r := get(t, app, tt.target)
 			want := problemBody(tt.status, httpStatusText(tt.status), tt.detail, strings.SplitN(tt.target, "?", 2)[0])
 			if r.status != tt.status || r.body != want {
@@ -387,7 +386,7 @@ func TestRequestLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := http.Get(base + tt.target)
+			resp, err := keyClient.Get(base + tt.target)
 			if err != nil {
 				t.Fatal(err)
 			}

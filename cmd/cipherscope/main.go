@@ -61,6 +61,8 @@ var subcommands = []subcommand{
 	{"ingest", "load Zeek logs, certificates and native files into a database", runIngest},
 	{"query", "query a database and write the rows to stdout", runQuery},
 	{"bench", "run the benchmark suite (API vs raw DuckDB vs PostgreSQL)", runBench},
+	{"keys", "create, import, list, edit, lock, unlock, delete API keys", runKeys},
+	{"audit", "verify the audit log's hash chain and signatures", runAudit},
 }
 
 func main() {

@@ -15,7 +15,7 @@ func runCLI(envVars map[string]string, args ...string) (int, string, string) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	const refused = `only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until API keys are implemented`
+	const refused = `the database has no API keys; only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until one exists (cipherscope keys create --db FILE --roles Administrator)`
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -77,8 +77,8 @@ func TestCheckLoopback(t *testing.T) {
 		{"localhost.example.com:80", false},
 	}
 	for _, tt := range tests {
-		if err := checkLoopback(tt.addr); (err == nil) != tt.ok {
-			t.Errorf("checkLoopback(%q) = %v", tt.addr, err)
+		if ok, err := isLoopback(tt.addr); err != nil || ok != tt.ok {
+			t.Errorf("isLoopback(%q) = %v, %v", tt.addr, ok, err)
 		}
 	}
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -39,6 +41,10 @@ type serveOptions struct {
 	maxLimit                    int64
 	maxQueries, exportBatchRows int
 	queueWait, exportTimeout    time.Duration
+	// auditKey is the ed25519 signing key file of the audit log ("" = next to the database).
+	auditKey string
+	// public is set when --listen is not a loopback address: the database must hold keys.
+	public bool
 }
 
 func runServe(ctx context.Context, e env, args []string) error {
@@ -60,6 +66,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	fs.DurationVar(&o.queueWait, "queue-wait", server.DefaultQueueWait, "how long a request waits for a free query slot")
 	fs.DurationVar(&o.exportTimeout, "export-timeout", server.DefaultExportTimeout, "time limit of one returnAsStream/returnAsZipFile export")
 	fs.IntVar(&o.exportBatchRows, "export-batch-rows", server.DefaultExportBatchRows, "rows per query of a streamed export (bounds its memory)")
+	fs.StringVar(&o.auditKey, "audit-key", "", "ed25519 signing key `file` of the audit log, created (mode 0600) if missing (default: the database file + .audit-key)")
 	pos, err := parseFlags(fs, args, e.getenv)
 	if err != nil {
 		return err
@@ -67,26 +74,39 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if err := checkLoopback(o.listen); err != nil {
+	loopback, err := isLoopback(o.listen)
+	if err != nil {
 		return err
+	}
+	if !loopback {
+		// A database that does not exist yet has no keys: refuse before creating it.
+		if _, err := os.Stat(o.db); err != nil || o.db == ":memory:" {
+			return errNoKeysForPublic(o.listen)
+		}
+		o.public = true
 	}
 	return serve(ctx, e, o)
 }
 
-// checkLoopback refuses any address a remote host could reach: the API has no
-// authentication until API keys exist.
-func checkLoopback(listen string) error {
+// isLoopback reports whether listen is a loopback address. Any other address is
+// allowed only when the database holds at least one API key (checked in serve).
+func isLoopback(listen string) (bool, error) {
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
-		return usagef("invalid --listen %q: %v", listen, err)
+		return false, usagef("invalid --listen %q: %v", listen, err)
 	}
 	if strings.EqualFold(host, "localhost") {
-		return nil
+		return true, nil
 	}
 	if addr, err := netip.ParseAddr(host); err == nil && addr.Unmap().IsLoopback() {
-		return nil
+		return true, nil
 	}
-	return usagef("refusing to listen on %q: only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed until API keys are implemented", listen)
+	return false, nil
+}
+
+func errNoKeysForPublic(listen string) error {
+	return usagef("refusing to listen on %q: the database has no API keys; only loopback addresses (127.0.0.0/8, ::1, localhost) "+
+		"are allowed until one exists (cipherscope keys create --db FILE --roles Administrator)", listen)
 }
 
 func serve(ctx context.Context, e env, o serveOptions) error {
@@ -101,8 +121,25 @@ func serve(ctx context.Context, e env, o serveOptions) error {
 			log.Error("closing the database", "err", cerr)
 		}
 	}()
+	if o.public {
+		n, err := db.CountKeys(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errNoKeysForPublic(o.listen)
+		}
+	}
+	auditKey, err := loadAuditKey(auditKeyPath(o.db, o.auditKey), e.stderr)
+	if err != nil {
+		return err
+	}
+	demoKey := ""
 	if o.demo {
 		if err := loadDemo(ctx, log, db, o); err != nil {
+			return err
+		}
+		if demoKey, err = createDemoKey(ctx, db); err != nil {
 			return err
 		}
 	}
@@ -112,11 +149,14 @@ func serve(ctx context.Context, e env, o serveOptions) error {
 	}
 	app := server.New(db, server.Config{QueryTimeout: o.queryTimeout, WriteTimeout: o.writeTimeout, Logger: log, AccessLog: o.accessLog,
 		MaxLimit: o.maxLimit, MaxConcurrentQueries: o.maxQueries, QueueWait: o.queueWait,
-		ExportTimeout: o.exportTimeout, ExportBatchRows: o.exportBatchRows})
+		ExportTimeout: o.exportTimeout, ExportBatchRows: o.exportBatchRows, AuditKey: auditKey})
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "db", o.db)
-	printTryIt(e.stdout, ln.Addr())
+	if demoKey != "" {
+		fmt.Fprintf(e.stdout, "demo API key: %s\n", demoKey)
+	}
+	printTryIt(e.stdout, ln.Addr(), demoKey)
 
 	select {
 	case err := <-served:
@@ -127,12 +167,23 @@ func serve(ctx context.Context, e env, o serveOptions) error {
 	if err := app.ShutdownWithTimeout(shutdownGracePeriod); err != nil {
 		return err
 	}
-	return <-served
+	// A signal that comes before fasthttp has registered the listener would leave it
+	// serving for ever: close the listener ourselves.
+	_ = ln.Close()
+	if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
 }
 
-// printTryIt prints a command that works against the running server.
-func printTryIt(w io.Writer, addr net.Addr) {
-	fmt.Fprintf(w, "curl -s 'http://%s/api/v1/dta_discovery?limit=5&sorts=byteVolume%%20desc'\n", addr)
+// printTryIt prints a command that works against the running server: with the demo
+// key when one was just created, else with $CIPHERSCOPE_API_KEY for the user's own key.
+func printTryIt(w io.Writer, addr net.Addr, key string) {
+	header := `"x-api-key: $CIPHERSCOPE_API_KEY"`
+	if key != "" {
+		header = "'x-api-key: " + key + "'"
+	}
+	fmt.Fprintf(w, "curl -s -H %s 'http://%s/api/v1/dta_discovery?limit=5&sorts=byteVolume%%20desc'\n", header, addr)
 }
 
 // loadDemo fills an empty database with the generated demo dataset; a database that
