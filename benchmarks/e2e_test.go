@@ -82,6 +82,11 @@ func TestRunTiny(t *testing.T) {
 		switch c.Status {
 		case StatusOK:
 			t.Logf("%-18s ok rows %d", c.Name, c.Rows)
+			// The API path is what the instrument exists for: a case must not pass on the
+			// SQL paths alone (an API key the server refused once made it vanish silently).
+			if p := c.Paths["api"]; p == nil || p.Status != StatusOK {
+				t.Errorf("%s: API path not measured: %+v", c.Name, p)
+			}
 		case StatusNotAvailable:
 			if c.Reason == "" {
 				t.Errorf("%s: not available without a reason", c.Name)

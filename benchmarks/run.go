@@ -165,6 +165,11 @@ func runScale(ctx context.Context, o *Options, s Scale, cases []Case, tmp string
 		return nil, err
 	}
 	defer removeDB(serveDB)
+	// The key must exist before serve starts: serve holds the file's write lock.
+	key, err := apiKey(ctx, o.Binary, serveDB)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := startServe(ctx, o.Binary, serveDB, o.Threads, o.MemoryLimit)
 	if err != nil {
 		return nil, err
@@ -172,7 +177,7 @@ func runScale(ctx context.Context, o *Options, s Scale, cases []Case, tmp string
 	defer srv.Stop()
 	serverRSS := procRSS{pid: fmt.Sprint(srv.Pid())}
 
-	paths := []runner{newAPIPath(srv.base, apiKey(ctx, o.Binary, serveDB)), duck}
+	paths := []runner{newAPIPath(srv.base, key), duck}
 	if o.NoPostgres {
 		sr.Build.PostgresSkipped = "disabled by option"
 	} else {
@@ -237,15 +242,18 @@ func countFlows(ctx context.Context, duck *duckPath) (int64, error) {
 
 // apiKey creates an Administrator key with `cipherscope keys create` when the binary has
 // that command; without it the server is unauthenticated on loopback and needs none.
-func apiKey(ctx context.Context, bin, db string) string {
+func apiKey(ctx context.Context, bin, db string) (string, error) {
 	if k := os.Getenv("CIPHERSCOPE_BENCH_API_KEY"); k != "" {
-		return k
+		return k, nil
 	}
-	out, err := exec.CommandContext(ctx, bin, "keys", "create", "--db", db, "--roles", "Administrator").Output()
+	cmd := exec.CommandContext(ctx, bin, "keys", "create", "--db", db, "--roles", "Analyst", "--description", "benchmark harness")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return ""
+		return "", fmt.Errorf("create an API key for the benchmark: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	return strings.TrimSpace(string(out))
+	return strings.TrimSpace(string(out)), nil
 }
 
 // buildBinary compiles cmd/cipherscope into the cache directory.
