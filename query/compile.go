@@ -144,6 +144,17 @@ func nameError(param string, ds Dataset, name, msg string) *Error {
 // fingerprint for cert.
 func tieBreak(ds Dataset) []Field {
 	if ds == Cert {
+		return certTieBreak
+	}
+	return discoveryTieBreak
+}
+
+// The tie-breaks are fixed by the catalog, so they are computed once; callers must not
+// modify them.
+var discoveryTieBreak, certTieBreak = keyFields(Discovery), keyFields(Cert)
+
+func keyFields(ds Dataset) []Field {
+	if ds == Cert {
 		f, _ := LookupField(Cert, "certFingerprint")
 		return []Field{f}
 	}

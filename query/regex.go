@@ -504,11 +504,12 @@ func ilikeRegex(p string) string {
 	return b.String()
 }
 
+// likeEscaper escapes LIKE's wildcards and escape character; built once, as building a
+// Replacer costs more than using it.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // likeEscape returns s as a LIKE pattern matching exactly s (escape character \).
-func likeEscape(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
-}
+func likeEscape(s string) string { return likeEscaper.Replace(s) }
 
 // checkLike validates a LIKE/ILIKE pattern (escape character \, as PostgreSQL's default).
 func checkLike(p string) *patternError {
