@@ -191,23 +191,9 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, int64
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+auditColumns+` FROM `+AuditTable+cond+` ORDER BY seq LIMIT ? OFFSET ?`,
+	out, err := queryAll(ctx, db, op, scanAuditEntry, `SELECT `+auditColumns+` FROM `+AuditTable+cond+` ORDER BY seq LIMIT ? OFFSET ?`,
 		append(args, limit, max(f.Offset, 0))...)
-	if err != nil {
-		return nil, 0, wrap(ctx, op, err)
-	}
-	defer rows.Close()
-	out := []AuditEntry{}
-	for rows.Next() {
-		var e AuditEntry
-		if err := rows.Scan(&e.Seq, &e.Time, &e.KeyID, &e.Source, &e.Method, &e.Route, &e.Path, &e.Status,
-			&e.RequestID, &e.Detail, &e.PrevHash, &e.Hash, &e.Signature); err != nil {
-			return nil, 0, wrap(ctx, op, err)
-		}
-		e.Time = e.Time.UTC()
-		out = append(out, e)
-	}
-	return out, total, wrap(ctx, op, rows.Err())
+	return out, total, err
 }
 
 // AuditVerifyError reports the first entry that breaks the chain.
@@ -242,9 +228,8 @@ func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey) (int64, er
 	var n int64
 	prev := ""
 	for rows.Next() {
-		var e AuditEntry
-		if err := rows.Scan(&e.Seq, &e.Time, &e.KeyID, &e.Source, &e.Method, &e.Route, &e.Path, &e.Status,
-			&e.RequestID, &e.Detail, &e.PrevHash, &e.Hash, &e.Signature); err != nil {
+		e, err := scanAuditEntry(rows)
+		if err != nil {
 			return n, wrap(ctx, op, err)
 		}
 		want := n + 1
@@ -283,4 +268,13 @@ func IsAuditBroken(err error) (int64, bool) {
 		return ve.Seq, true
 	}
 	return 0, false
+}
+
+// scanAuditEntry reads one row of auditColumns.
+func scanAuditEntry(r rowScanner) (AuditEntry, error) {
+	var e AuditEntry
+	err := r.Scan(&e.Seq, &e.Time, &e.KeyID, &e.Source, &e.Method, &e.Route, &e.Path, &e.Status,
+		&e.RequestID, &e.Detail, &e.PrevHash, &e.Hash, &e.Signature)
+	e.Time = e.Time.UTC()
+	return e, err
 }

@@ -171,20 +171,7 @@ func (db *DB) ListKeys(ctx context.Context) ([]APIKey, error) {
 	if err := db.EnsureAuthSchema(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+keyColumns+` FROM `+KeysTable+` ORDER BY key_id`)
-	if err != nil {
-		return nil, wrap(ctx, "list keys", err)
-	}
-	defer rows.Close()
-	out := []APIKey{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, wrap(ctx, "list keys", err)
-		}
-		out = append(out, k)
-	}
-	return out, wrap(ctx, "list keys", rows.Err())
+	return queryAll(ctx, db, "list keys", scanKey, `SELECT `+keyColumns+` FROM `+KeysTable+` ORDER BY key_id`)
 }
 
 // validateKey checks the fields a caller sets.
@@ -375,20 +362,7 @@ func (db *DB) ListRoles(ctx context.Context) ([]Role, error) {
 	if err := db.EnsureAuthSchema(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+roleColumns+` FROM `+RolesTable+` ORDER BY NOT builtin, name`)
-	if err != nil {
-		return nil, wrap(ctx, "list roles", err)
-	}
-	defer rows.Close()
-	out := []Role{}
-	for rows.Next() {
-		r, err := scanRole(rows)
-		if err != nil {
-			return nil, wrap(ctx, "list roles", err)
-		}
-		out = append(out, r)
-	}
-	return out, wrap(ctx, "list roles", rows.Err())
+	return queryAll(ctx, db, "list roles", scanRole, `SELECT `+roleColumns+` FROM `+RolesTable+` ORDER BY NOT builtin, name`)
 }
 
 // GetRole returns one role; kind NotFound when there is none.
@@ -496,4 +470,23 @@ func (db *DB) DeleteRole(ctx context.Context, name string) error {
 	}
 	_, err = db.sql.ExecContext(ctx, `DELETE FROM `+RolesTable+` WHERE name = ?`, name)
 	return wrap(ctx, op, err)
+}
+
+// queryAll runs a query and scans every row with scan; an empty result is an empty slice,
+// so JSON lists render as [] rather than null.
+func queryAll[T any](ctx context.Context, db *DB, op string, scan func(rowScanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.sql.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, wrap(ctx, op, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, wrap(ctx, op, err)
+		}
+		out = append(out, v)
+	}
+	return out, wrap(ctx, op, rows.Err())
 }
