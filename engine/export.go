@@ -14,18 +14,6 @@ import (
 // a separate query, so a long export holds at most one page in memory (DuckDB
 // materializes results, see LIBRARY-NOTES). Errors as Select.
 func (db *DB) SelectAfter(ctx context.Context, req query.Request, after []any) (array.RecordReader, error) {
-	op := "select " + string(req.Dataset)
 	stmt, err := query.CompileAfter(req, after, query.DuckDB)
-	if err != nil {
-		return nil, &Error{Kind: Invalid, Op: op, Err: err}
-	}
-	rr, err := db.query(ctx, op, stmt.SQL, stmt.Args...)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkResultColumns(rr, stmt.Columns); err != nil {
-		rr.Release()
-		return nil, &Error{Kind: Internal, Op: op, Err: err}
-	}
-	return rr, nil
+	return db.runStatement(ctx, "select "+string(req.Dataset), stmt, err)
 }

@@ -14,10 +14,15 @@ import (
 // as Arrow timestamp[us] (UTC). Errors: Invalid with the query package's ErrorList (every
 // filter, column and sort problem, positioned) as the cause; otherwise as Query.
 func (db *DB) Select(ctx context.Context, req query.Request) (array.RecordReader, error) {
-	op := "select " + string(req.Dataset)
 	stmt, err := query.Compile(req, query.DuckDB)
-	if err != nil {
-		return nil, &Error{Kind: Invalid, Op: op, Err: err}
+	return db.runStatement(ctx, "select "+string(req.Dataset), stmt, err)
+}
+
+// runStatement runs a compiled statement (or reports its compile error as Invalid) and
+// checks that the result columns are the statement's fields.
+func (db *DB) runStatement(ctx context.Context, op string, stmt *query.Statement, compileErr error) (array.RecordReader, error) {
+	if compileErr != nil {
+		return nil, &Error{Kind: Invalid, Op: op, Err: compileErr}
 	}
 	rr, err := db.query(ctx, op, stmt.SQL, stmt.Args...)
 	if err != nil {

@@ -48,17 +48,11 @@ func (s *server) serveList(c *fiber.Ctx, f format, req listRequest) error {
 	case req.cursorMode:
 		return s.serveCursorPage(c, f, req)
 	}
-	release, err := s.acquire(c.UserContext())
+	ctx, counts, done, err := s.beginPage(c, req)
 	if err != nil {
 		return err
 	}
-	defer release()
-	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.QueryTimeout)
-	defer cancel()
-	counts, err := s.counts(ctx, req)
-	if err != nil {
-		return err
-	}
+	defer done()
 	rr, err := s.store.Select(ctx, req.Request)
 	if err != nil {
 		return err
@@ -71,6 +65,24 @@ func (s *server) serveList(c *fiber.Ctx, f format, req listRequest) error {
 	}
 	setCountHeader(c, knownCount(req, counts.filtered, n))
 	return nil
+}
+
+// beginPage starts a page query: it takes a query slot (or fails with 503 after the
+// queue wait), starts the per-query timeout and runs the requested counts. done releases
+// both; on error nothing is held.
+func (s *server) beginPage(c *fiber.Ctx, req listRequest) (context.Context, listCounts, func(), error) {
+	release, err := s.acquire(c.UserContext())
+	if err != nil {
+		return nil, listCounts{}, nil, err
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.QueryTimeout)
+	done := func() { cancel(); release() }
+	counts, err := s.counts(ctx, req)
+	if err != nil {
+		done()
+		return nil, listCounts{}, nil, err
+	}
+	return ctx, counts, done, nil
 }
 
 // encodeAll writes every batch of rr to the response body in format f.

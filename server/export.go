@@ -67,17 +67,11 @@ func (s *server) serveCursorPage(c *fiber.Ctx, f format, req listRequest) error 
 		return err
 	}
 	req.TimeFrame = tf
-	release, err := s.acquire(c.UserContext())
+	ctx, counts, done, err := s.beginPage(c, req)
 	if err != nil {
 		return err
 	}
-	defer release()
-	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.QueryTimeout)
-	defer cancel()
-	counts, err := s.counts(ctx, req)
-	if err != nil {
-		return err
-	}
+	defer done()
 	pageReq := req.Request
 	pageReq.Limit = req.Limit + 1 // one more row tells whether a next page exists
 	rr, err := s.store.SelectAfter(ctx, pageReq, after)
