@@ -29,19 +29,7 @@ func post(t *testing.T, app *fiber.App, target, body, contentType string, header
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set(HeaderAPIKey, testAdminKey)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := app.Test(req, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return do(t, app, req, headers...)
 }
 
 // fixedNow is the injected clock of the time frame tests.

@@ -85,17 +85,5 @@ func call(t testing.TB, app *fiber.App, method, target, key, body string, header
 	if body != "" || method == http.MethodPost || method == http.MethodPatch || method == http.MethodPut {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := app.Test(req, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return do(t, app, req, headers...)
 }

@@ -158,6 +158,13 @@ func get(t *testing.T, app *fiber.App, target string, headers ...string) respons
 	req := httptest.NewRequest(http.MethodGet, target, nil)
 	req.Header.Set(HeaderRequestID, "test-1")
 	req.Header.Set(HeaderAPIKey, testAdminKey)
+	return do(t, app, req, headers...)
+}
+
+// do sets the extra headers (name, value pairs) on req, runs it through app and reads
+// the whole response.
+func do(t testing.TB, app *fiber.App, req *http.Request, headers ...string) response {
+	t.Helper()
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
