@@ -27,6 +27,9 @@ type Config struct {
 	// ReadOnly opens the file without write access (several processes may then share it).
 	// Load fails with kind Unavailable. Not possible for an in-memory database.
 	ReadOnly bool
+	// ExportDir is where Export creates its private named-pipe directories; "" means
+	// os.TempDir().
+	ExportDir string
 	// Allocator backs the Arrow buffers the engine builds while loading; nil means
 	// memory.DefaultAllocator. Tests pass a checked allocator to catch leaks.
 	Allocator memory.Allocator

@@ -29,9 +29,16 @@ func newChecked(t *testing.T) *memory.CheckedAllocator {
 // closes it at the end of the test.
 func openTest(t *testing.T, path string) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), Config{Path: path, Threads: 2, Allocator: newChecked(t)})
+	return openTestWith(t, Config{Path: path})
+}
+
+// openTestWith is openTest with more settings; it sets Threads and the checked Allocator.
+func openTestWith(t *testing.T, cfg Config) *DB {
+	t.Helper()
+	cfg.Threads, cfg.Allocator = 2, newChecked(t)
+	db, err := Open(context.Background(), cfg)
 	if err != nil {
-		t.Fatalf("Open(%q): %v", path, err)
+		t.Fatalf("Open(%q): %v", cfg.Path, err)
 	}
 	t.Cleanup(func() {
 		if err := db.Close(); err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -99,46 +100,51 @@ func (s *server) serveCursorPage(c *fiber.Ctx, f format, req listRequest) error 
 }
 
 // export is one returnAsStream/returnAsZipFile response in progress. It owns its
-// context, its query slot and the first page's reader until run ends.
+// context, its query slot and its source of rows until run ends.
 type export struct {
 	s       *server
 	f       format
 	req     listRequest
-	keys    keyReader
 	ctx     context.Context
-	first   array.RecordReader
 	conn    net.Conn
 	zipName string // inner file name; "" for a plain stream
+	// Exactly one source: copied text from the store (formats with copied set) or
+	// keyset pages starting with first.
+	text  *bufio.Reader
+	close func() error // ends text's query
+	keys  keyReader
+	first array.RecordReader
 }
 
-// serveExport sends every matching row (capped by limit when given) in bounded memory:
-// keyset pages of Config.ExportBatchRows rows, each a separate query, written as they
-// arrive. The first page runs before the status is sent, so a bad request still gets a
-// problem document; later failures cut the body short (see README).
+// exportReadSize is how much copied text is read and flushed to the client at a time.
+const exportReadSize = 64 << 10
+
+// serveExport sends every matching row (capped by limit when given) in bounded memory.
+// Text formats (JSON, CSV, NDJSON) are written by the database itself, streamed as it
+// computes them (Store.Export); Arrow and Parquet are encoded from keyset pages of
+// Config.ExportBatchRows rows, each a separate query. The query starts, and its first
+// bytes or page arrive, before the status is sent, so a bad request still gets a problem
+// document; later failures cut the body short (see README).
 func (s *server) serveExport(c *fiber.Ctx, f format, req listRequest) error {
-	keys, err := query.KeyFields(req.Request)
-	if err != nil {
-		return err
-	}
 	release, err := s.acquire(c.UserContext())
 	if err != nil {
 		return err
 	}
 	// The export outlives the handler; its budget is ExportTimeout, not QueryTimeout.
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ExportTimeout)
-	e := &export{s: s, f: f, req: req, keys: keyReader{keys}, ctx: ctx, conn: c.Context().Conn()}
-	first, err := e.prepare(c)
-	if err != nil {
+	e := &export{s: s, f: f, req: req, ctx: ctx, conn: c.Context().Conn()}
+	if err := e.prepare(c); err != nil {
+		e.end()
 		cancel()
 		release()
 		return err
 	}
-	e.first = first
 	// Parameters were copied into req (fiber reuses its buffers); the stream writer
 	// touches only e.
 	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
 		defer release()
 		defer cancel()
+		defer e.end()
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.Error("panic in export stream", "panic", p)
@@ -152,15 +158,14 @@ func (s *server) serveExport(c *fiber.Ctx, f format, req listRequest) error {
 	return nil
 }
 
-// prepare runs the count (if asked) and the first page, and sets the headers.
-func (e *export) prepare(c *fiber.Ctx) (array.RecordReader, error) {
+// prepare runs the count (if asked), starts the rows and sets the headers.
+func (e *export) prepare(c *fiber.Ctx) error {
 	counts, err := e.s.counts(e.ctx, e.req)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	first, err := e.s.store.SelectAfter(e.ctx, e.pageRequest(0), nil)
-	if err != nil {
-		return nil, err
+	if err := e.start(); err != nil {
+		return err
 	}
 	setCountHeader(c, counts.filtered)
 	stamp := e.s.cfg.Now().UTC().Format("20060102T150405Z")
@@ -173,7 +178,47 @@ func (e *export) prepare(c *fiber.Ctx) (array.RecordReader, error) {
 		c.Set(fiber.HeaderContentType, e.f.contentType)
 		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+base+"."+e.f.ext+`"`)
 	}
-	return first, nil
+	return nil
+}
+
+// start opens the source of rows and waits for its first bytes or page, so that an
+// error of the query itself is still reported with a status.
+func (e *export) start() error {
+	if e.f.copied == nil {
+		keys, err := query.KeyFields(e.req.Request)
+		if err != nil {
+			return err
+		}
+		e.keys = keyReader{keys}
+		e.first, err = e.s.store.SelectAfter(e.ctx, e.pageRequest(0), nil)
+		return err
+	}
+	r := e.req.Request
+	r.Offset = 0
+	if !e.req.limitSet {
+		r.Limit = 0
+	}
+	rc, err := e.s.store.Export(e.ctx, r, e.f.copied.text)
+	if err != nil {
+		return err
+	}
+	e.text, e.close = bufio.NewReaderSize(rc, exportReadSize), rc.Close
+	if _, err := e.text.Peek(1); err != nil && err != io.EOF {
+		return err
+	}
+	return nil
+}
+
+// end releases the source of rows: it stops a query still running.
+func (e *export) end() {
+	if e.close != nil {
+		_ = e.close()
+		e.close = nil
+	}
+	if e.first != nil {
+		e.first.Release()
+		e.first = nil
+	}
 }
 
 // pageRequest is the request of one export page, given the rows sent so far.
@@ -187,8 +232,9 @@ func (e *export) pageRequest(sent int64) query.Request {
 	return r
 }
 
-// run writes every page to bw, flushing after each so memory stays bounded and a gone
-// client shows up as a write error (which ends the export and, via the context, the query).
+// run writes every row to bw, inside a zip entry when asked, flushing as it goes so
+// memory stays bounded and a gone client shows up as a write error (which ends the
+// export and, via end and the context, the query).
 func (e *export) run(bw *bufio.Writer) error {
 	out := io.Writer(bw)
 	var zw *zip.Writer
@@ -200,7 +246,100 @@ func (e *export) run(bw *bufio.Writer) error {
 		}
 		out = entry
 	}
+	var err error
+	if e.text != nil {
+		err = e.copyText(out, bw)
+	} else {
+		err = e.writePages(out, bw)
+	}
+	if err != nil {
+		return err
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// copyText passes the store's text through, as a JSON document when the format asks.
+func (e *export) copyText(out io.Writer, bw *bufio.Writer) error {
+	var env *ndjsonToArray
+	if e.f.copied.envelope {
+		env = &ndjsonToArray{w: out}
+		if _, err := io.WriteString(out, `{"data":[`); err != nil {
+			return err
+		}
+		out = env
+	}
+	buf := make([]byte, exportReadSize)
+	for {
+		n, rerr := e.text.Read(buf)
+		if n > 0 {
+			if _, err := out.Write(buf[:n]); err != nil {
+				return err
+			}
+			if err := e.flush(bw); err != nil {
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	if env != nil {
+		tail := appendEnvelopeTail(nil, pageMeta{streamedWhole: true, filtered: -1, total: -1}, env.rows)
+		if _, err := env.w.Write(tail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ndjsonToArray turns NDJSON into the inside of a JSON array: each line's newline
+// becomes the comma before the next line. JSON text never holds a raw newline, so every
+// newline ends a row.
+type ndjsonToArray struct {
+	w       io.Writer
+	rows    int64
+	pending bool // a row ended; a comma is due before the next byte
+}
+
+func (a *ndjsonToArray) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		if a.pending {
+			if _, err := a.w.Write([]byte{','}); err != nil {
+				return written, err
+			}
+			a.pending = false
+		}
+		line := p
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			line, a.pending = p[:i], true
+			a.rows++
+		}
+		if _, err := a.w.Write(line); err != nil {
+			return written, err
+		}
+		skip := len(line)
+		if a.pending {
+			skip++
+		}
+		written += skip
+		p = p[skip:]
+	}
+	return written, nil
+}
+
+// writePages encodes keyset pages until one comes back short.
+func (e *export) writePages(out io.Writer, bw *bufio.Writer) error {
 	rr := e.first
+	e.first = nil
 	defer func() { rr.Release() }()
 	w, err := e.f.newWriter(out, rr.Schema(), e.req.columns)
 	if err != nil {
@@ -231,15 +370,7 @@ func (e *export) run(bw *bufio.Writer) error {
 			return err
 		}
 	}
-	if err := w.Close(pageMeta{limit: sent, streamedWhole: true, filtered: -1, total: -1}); err != nil {
-		return err
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
+	return w.Close(pageMeta{limit: sent, streamedWhole: true, filtered: -1, total: -1})
 }
 
 // flush pushes the buffered bytes to the client and gives the connection another

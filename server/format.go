@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cipherscope/cipherscope/engine"
 	"github.com/cipherscope/cipherscope/server/rowenc"
 )
 
@@ -35,6 +36,16 @@ type format struct {
 	ext string
 	// newWriter starts encoding rows with the given output columns to w.
 	newWriter func(w io.Writer, schema *arrow.Schema, columns []string) (listWriter, error)
+	// copied, when set, says how the store writes whole exports in this format itself
+	// (see serveExport); nil means exports are encoded from keyset-paged batches.
+	copied *copiedForm
+}
+
+// copiedForm is an export format the store writes itself: text is what the store
+// produces, and envelope turns its NDJSON lines into the data array of a JSON document.
+type copiedForm struct {
+	text     engine.TextFormat
+	envelope bool
 }
 
 // pageMeta is what a JSON list response says besides its rows.
@@ -55,9 +66,12 @@ type listWriter interface {
 
 // formats lists what the dataset routes produce; the first is the default.
 var formats = []format{
-	{mime: MIMEJSON, contentType: fiber.MIMEApplicationJSONCharsetUTF8, ext: "json", newWriter: newEnvelopeWriter},
-	{mime: MIMECSV, contentType: "text/csv; charset=utf-8; header=present", ext: "csv", newWriter: newCSVWriter},
-	{mime: MIMENDJSON, contentType: MIMENDJSON, ext: "ndjson", newWriter: newNDJSONWriter},
+	{mime: MIMEJSON, contentType: fiber.MIMEApplicationJSONCharsetUTF8, ext: "json", newWriter: newEnvelopeWriter,
+		copied: &copiedForm{text: engine.ExportNDJSON, envelope: true}},
+	{mime: MIMECSV, contentType: "text/csv; charset=utf-8; header=present", ext: "csv", newWriter: newCSVWriter,
+		copied: &copiedForm{text: engine.ExportCSV}},
+	{mime: MIMENDJSON, contentType: MIMENDJSON, ext: "ndjson", newWriter: newNDJSONWriter,
+		copied: &copiedForm{text: engine.ExportNDJSON}},
 	{mime: MIMEArrow, contentType: MIMEArrow, ext: "arrows", newWriter: newArrowWriter},
 	{mime: MIMEParquet, contentType: MIMEParquet, ext: "parquet", newWriter: newParquetWriter},
 }
@@ -121,7 +135,13 @@ func (e *envelopeWriter) Close(m pageMeta) error {
 	if err := e.enc.Flush(); err != nil {
 		return err
 	}
-	tail := make([]byte, 0, 256)
+	_, err := e.w.Write(appendEnvelopeTail(make([]byte, 0, 256), m, e.enc.Rows()))
+	return err
+}
+
+// appendEnvelopeTail appends what follows the rows of a JSON list document: the end of
+// the data array, pagination (returned rows) and the counts that are known.
+func appendEnvelopeTail(tail []byte, m pageMeta, returned int64) []byte {
 	tail = append(tail, `],"pagination":{`...)
 	if !m.streamedWhole {
 		tail = append(tail, `"limit":`...)
@@ -134,7 +154,7 @@ func (e *envelopeWriter) Close(m pageMeta) error {
 		tail = append(tail, ',')
 	}
 	tail = append(tail, `"returned":`...)
-	tail = strconv.AppendInt(tail, e.enc.Rows(), 10)
+	tail = strconv.AppendInt(tail, returned, 10)
 	if m.cursorPaging {
 		tail = append(tail, `,"nextCursor":`...)
 		if m.nextCursor == "" {
@@ -152,9 +172,7 @@ func (e *envelopeWriter) Close(m pageMeta) error {
 		tail = append(tail, `,"totalCount":`...)
 		tail = strconv.AppendInt(tail, m.total, 10)
 	}
-	tail = append(tail, '}')
-	_, err := e.w.Write(tail)
-	return err
+	return append(tail, '}')
 }
 
 // ndjsonWriter writes one JSON object per line, each line ending in "\n".

@@ -313,6 +313,14 @@ func (f fakeStore) Select(ctx context.Context, _ query.Request) (array.RecordRea
 func (f fakeStore) SelectAfter(ctx context.Context, _ query.Request, _ []any) (array.RecordReader, error) {
 	return f.selectFn(ctx)
 }
+func (f fakeStore) Export(ctx context.Context, _ query.Request, _ engine.TextFormat) (io.ReadCloser, error) {
+	rr, err := f.selectFn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rr.Release()
+	return io.NopCloser(strings.NewReader("")), nil
+}
 func (f fakeStore) Count(context.Context, query.Request) (int64, error) { return 0, nil }
 func (f fakeStore) RowCount(context.Context, query.Dataset) (int64, error) {
 	return 0, f.rowErr

@@ -65,7 +65,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&o.maxQueries, "max-concurrent-queries", server.DefaultMaxConcurrentQueries, "queries running at once (503 with Retry-After beyond, after --queue-wait)")
 	fs.DurationVar(&o.queueWait, "queue-wait", server.DefaultQueueWait, "how long a request waits for a free query slot")
 	fs.DurationVar(&o.exportTimeout, "export-timeout", server.DefaultExportTimeout, "time limit of one returnAsStream/returnAsZipFile export")
-	fs.IntVar(&o.exportBatchRows, "export-batch-rows", server.DefaultExportBatchRows, "rows per query of a streamed export (bounds its memory)")
+	fs.IntVar(&o.exportBatchRows, "export-batch-rows", server.DefaultExportBatchRows, "rows per query of an Arrow or Parquet export (bounds its memory)")
 	fs.StringVar(&o.auditKey, "audit-key", "", "ed25519 signing key `file` of the audit log, created (mode 0600) if missing (default: the database file + .audit-key)")
 	pos, err := parseFlags(fs, args, e.getenv)
 	if err != nil {
