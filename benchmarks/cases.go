@@ -171,7 +171,8 @@ func Suite() []Case {
 		},
 		{
 			Name: "export_json_1m", Description: "JSON export, up to 1M rows", Dataset: query.Discovery, Kind: Export, Format: JSON,
-			Limit: ExportRows, Feature: "large JSON pages (limit 1000000)",
+			Limit: ExportRows, Feature: "JSON export (returnAsStream)",
+			Params: url.Values{"returnAsStream": {"true"}},
 		},
 		{
 			Name: "stream_ndjson_1m", Description: "NDJSON stream, up to 1M rows", Dataset: query.Discovery, Kind: Export, Format: NDJSON,

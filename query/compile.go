@@ -71,7 +71,9 @@ func Analyze(req Request) (*Plan, error) {
 	}
 	p.Columns, errs = resolveColumns(req, errs)
 	p.Sorts, errs = resolveSorts(req, errs)
-	p.TieBreak = tieBreak(req.Dataset)
+	if !req.AnyOrder || len(req.Sorts) > 0 {
+		p.TieBreak = tieBreak(req.Dataset)
+	}
 	errs = checkPaging(req, errs)
 	if len(errs) > 0 {
 		return nil, errs

@@ -159,7 +159,8 @@ func (d duckDB) timeFrame(w *sqlWriter, tf TimeFrame) {
 }
 
 // orderBy sorts as requested, then by the tie-break fields not sorted on yet, with
-// PostgreSQL's NULL placement (NULLS LAST ascending, NULLS FIRST descending).
+// PostgreSQL's NULL placement (NULLS LAST ascending, NULLS FIRST descending). A plan
+// with neither (Request.AnyOrder) has no ORDER BY.
 func (d duckDB) orderBy(w *sqlWriter, p *Plan) {
 	var terms []string
 	seen := map[string]bool{}
@@ -184,7 +185,9 @@ func (d duckDB) orderBy(w *sqlWriter, p *Plan) {
 	for _, f := range p.TieBreak {
 		add(f, false)
 	}
-	w.str(" ORDER BY " + strings.Join(terms, ", "))
+	if len(terms) > 0 {
+		w.str(" ORDER BY " + strings.Join(terms, ", "))
+	}
 }
 
 // lambdaVar names the list element inside list_transform lambdas; no column has this name.

@@ -44,6 +44,8 @@ var certGolden = []goldenCase{
 	{"alt names", Request{Dataset: Cert, Filter: "certAltNames ILIKE '%.example.org' AND certPublicKeySize < 2048", Columns: []string{"certAltNames"}, Sorts: []Sort{{"certPublicKeySize", false}}, Limit: 10}},
 	{"validity", Request{Dataset: Cert, Filter: "certNotValidAfterEpochSecs < 1767225600 AND certIsCa = FALSE AND certSource IN ('traffic', 'file')", Columns: []string{"certCommonName", "certNotValidAfterEpochSecs"}, Sorts: []Sort{{"certNotValidAfterEpochSecs", false}}}},
 	{"time frame is ignored", Request{Dataset: Cert, Columns: []string{"certFingerprint"}, TimeFrame: TimeFrame{Begin: time.Unix(0, 0)}}},
+	{"any order: no ORDER BY", Request{Dataset: Cert, Columns: []string{"certFingerprint"}, AnyOrder: true}},
+	{"any order keeps requested sorts and the tie-break", Request{Dataset: Cert, Columns: []string{"certFingerprint"}, Sorts: []Sort{{"certPublicKeySize", true}}, AnyOrder: true}},
 }
 
 func TestGoldenSQL(t *testing.T) {
@@ -55,6 +57,9 @@ func TestGoldenSQL(t *testing.T) {
 		for _, c := range g.cases {
 			fmt.Fprintf(&b, "### %s\n", c.name)
 			fmt.Fprintf(&b, "filter: %s\ncolumns: %v sorts: %v limit: %d offset: %d\n", c.req.Filter, c.req.Columns, c.req.Sorts, c.req.Limit, c.req.Offset)
+			if c.req.AnyOrder {
+				b.WriteString("anyOrder: true\n")
+			}
 			for _, compile := range []func(Request, Dialect) (*Statement, error){Compile, CompileCount} {
 				st, err := compile(c.req, DuckDB)
 				if err != nil {

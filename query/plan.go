@@ -26,6 +26,10 @@ type Request struct {
 	TimeFrame TimeFrame
 	Limit     int64 // 0 = no limit
 	Offset    int64 // rows to skip
+	// AnyOrder, when Sorts is empty, lets rows come in any order: no tie-break sort. A
+	// whole export needs no order, and sorting 100k+ rollups by the flow key costs more
+	// than the rest of the query. Pages and cursors need the total order; leave it false.
+	AnyOrder bool
 }
 
 // Plan is a checked, dialect-neutral request: every name resolved against the catalog,

@@ -194,7 +194,7 @@ func (e *export) start() error {
 		return err
 	}
 	r := e.req.Request
-	r.Offset = 0
+	r.Offset, r.AnyOrder = 0, true
 	if !e.req.limitSet {
 		r.Limit = 0
 	}

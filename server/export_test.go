@@ -3,6 +3,7 @@ package server
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -225,17 +227,25 @@ func TestExportEqualsPages(t *testing.T) {
 		{disc, "lastSeen desc", "1000"},
 		{disc, "serverIp asc", "1000"},
 		{"/api/v1/dta_cert", "certNotValidAfterEpochSecs asc", "50"},
+		{disc, "", "1000"}, // any order: compared as sets of lines
 	}
 	for _, tt := range tests {
 		for _, accept := range []string{"text/csv", "application/x-ndjson"} {
+			if tt.sorts == "" && accept == "text/csv" {
+				continue // unordered rows are compared as NDJSON lines
+			}
 			t.Run(tt.path+" "+tt.sorts+" "+accept, func(t *testing.T) {
-				whole := get(t, app, q(tt.path, "sorts", tt.sorts, "returnAsStream", "true"), "Accept", accept)
+				params := []string{"returnAsStream", "true"}
+				if tt.sorts != "" {
+					params = append(params, "sorts", tt.sorts)
+				}
+				whole := get(t, app, q(tt.path, params...), "Accept", accept)
 				if whole.status != 200 {
 					t.Fatalf("export: %d %s", whole.status, whole.body)
 				}
 				var pages strings.Builder
 				for page := 0; ; page++ {
-					r := get(t, app, q(tt.path, "sorts", tt.sorts, "limit", tt.limit, "offset", fmt.Sprint(page)), "Accept", accept)
+					r := get(t, app, q(tt.path, "sorts", cmp.Or(tt.sorts, "byteVolume desc"), "limit", tt.limit, "offset", fmt.Sprint(page)), "Accept", accept)
 					if r.status != 200 {
 						t.Fatalf("page %d: %d %s", page, r.status, r.body)
 					}
@@ -251,13 +261,23 @@ func TestExportEqualsPages(t *testing.T) {
 					}
 					pages.WriteString(body)
 				}
-				if got, want := whole.body, pages.String(); got != want {
+				got, want := whole.body, pages.String()
+				if tt.sorts == "" {
+					got, want = sortedLines(got), sortedLines(want)
+				}
+				if got != want {
 					t.Errorf("export differs from its pages at byte %d of %d/%d:\nexport %.300q\npages  %.300q",
 						firstDiff(got, want), len(got), len(want), got[firstDiff(got, want):], want[firstDiff(got, want):])
 				}
 			})
 		}
 	}
+}
+
+func sortedLines(s string) string {
+	lines := strings.Split(s, "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }
 
 func firstDiff(a, b string) int {
