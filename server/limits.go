@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // Defaults of the query admission limits (Config.MaxConcurrentQueries, Config.QueueWait).
@@ -76,4 +79,81 @@ func asBusy(err error) (errBusy, bool) {
 	var b errBusy
 	ok := errors.As(err, &b)
 	return b, ok
+}
+
+// Request bodies. The application runs with fasthttp's StreamRequestBody, so that
+// POST /ingest can spool an upload of up to Config.MaxUploadBytes to disk as it arrives
+// instead of holding it in memory. fasthttp then hands every handler a stream of which
+// at most 8 KiB have been read, and does not read the rest after the handler: requestBody
+// restores the usual contract for every other route (the whole body, at most
+// Config.BodyLimit bytes, read before any handler; 413 beyond), and leaves no unread body
+// on a connection that stays open.
+
+// maxDrainBytes is how much of an unread request body is read and discarded after the
+// handler so that the connection can serve the next request; with more left, the
+// connection is closed instead (as net/http does).
+const maxDrainBytes = 256 << 10
+
+// ingestPath is the route whose body is streamed.
+const ingestPath = Base + "/ingest"
+
+// isIngestRoute reports whether method and path (as the router sees it: a trailing
+// slash is ignored) are POST /api/v1/ingest.
+func isIngestRoute(method, path string) bool {
+	if len(path) > 1 {
+		path = strings.TrimRight(path, "/")
+	}
+	return method == fiber.MethodPost && path == ingestPath
+}
+
+// requestBody reads the body of every request but POST /ingest before the handlers run,
+// and accounts for the upload of POST /ingest (see uploadBody).
+func (s *server) requestBody(c *fiber.Ctx) error {
+	if isIngestRoute(c.Method(), c.Path()) {
+		return s.streamUpload(c)
+	}
+	req := c.Request()
+	if !req.IsBodyStream() || req.Header.ContentLength() == 0 {
+		return c.Next()
+	}
+	if req.Header.ContentLength() > s.cfg.BodyLimit {
+		c.Context().SetConnectionClose() // the body stays unread
+		return fiber.ErrRequestEntityTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(req.BodyStream(), int64(s.cfg.BodyLimit)+1))
+	if err != nil {
+		c.Context().SetConnectionClose()
+		return fiber.NewError(fiber.StatusBadRequest, "the request body could not be read: "+err.Error())
+	}
+	if len(body) > s.cfg.BodyLimit { // chunked, without a Content-Length
+		c.Context().SetConnectionClose()
+		return fiber.ErrRequestEntityTooLarge
+	}
+	req.SetBodyRaw(body)
+	return c.Next()
+}
+
+// requestConfig is fasthttp's HeaderReceived hook: an upload to POST /ingest may take
+// longer than Config.ReadTimeout to arrive, so its connection read deadline is
+// Config.IngestTimeout from the end of its headers.
+func (s *server) requestConfig(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if isIngestRoute(string(h.Method()), requestPath(h.RequestURI())) {
+		return fasthttp.RequestConfig{ReadTimeout: s.cfg.IngestTimeout}
+	}
+	return fasthttp.RequestConfig{}
+}
+
+// requestPath is the path of a raw request target (origin or absolute form).
+func requestPath(uri []byte) string {
+	p := string(uri)
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	if _, rest, ok := strings.Cut(p, "://"); ok {
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			return rest[i:]
+		}
+		return "/"
+	}
+	return p
 }

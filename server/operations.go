@@ -9,14 +9,15 @@ import (
 // Permissions a role may grant (DESIGN section 4). An empty Operation.Permission marks
 // an open route that needs no API key.
 const (
-	PermDTARead    = "dta:read"
-	PermKeysAdmin  = "keys:admin"
-	PermRolesAdmin = "roles:admin"
-	PermAuditRead  = "audit:read"
+	PermDTARead     = "dta:read"
+	PermIngestWrite = "ingest:write"
+	PermKeysAdmin   = "keys:admin"
+	PermRolesAdmin  = "roles:admin"
+	PermAuditRead   = "audit:read"
 )
 
 // Permissions lists every permission in a stable order.
-var Permissions = []string{PermDTARead, PermKeysAdmin, PermRolesAdmin, PermAuditRead}
+var Permissions = []string{PermDTARead, PermIngestWrite, PermKeysAdmin, PermRolesAdmin, PermAuditRead}
 
 // Operation kinds: they decide the parameters, request body and responses of an
 // operation in the OpenAPI document.
@@ -33,6 +34,9 @@ const (
 	KindKeys  = "keys"
 	KindRoles = "roles"
 	KindAudit = "audit"
+	// KindIngest is POST /ingest: files uploaded as multipart/form-data or a raw body,
+	// streamed to disk (not JSON, not subject to Config.BodyLimit).
+	KindIngest = "ingest"
 )
 
 // Operation is one route of the API: the single source of truth for its OpenAPI entry
@@ -75,6 +79,23 @@ var Operations = []Operation{
 		Summary:     "dta_cert/query: query certificates (JSON body)",
 		Description: "The same as GET /dta_cert with the parameters in a JSON body, for filters too long for a URL.",
 		Permission:  PermDTARead},
+	{Method: "POST", Path: Base + "/ingest", ID: "ingestFiles", Tag: "dta", Kind: KindIngest,
+		Summary: "ingest: load uploaded Zeek logs, certificates or native files (all or nothing)",
+		Description: "Uploads files and ingests them in one all-or-nothing run, as `cipherscope ingest`: Zeek conn/ssl/x509 logs " +
+			"(TSV or JSON, plain or gzip; the logs of one upload are joined), certificates (PEM, DER, PKCS#7) and native CSV, " +
+			"NDJSON or Parquet files; each file's kind is detected from its content. Re-uploading the same files adds no duplicates.\n\n" +
+			"Body: `multipart/form-data` with one or more `file` parts (each part's filename names it in errors), or the raw " +
+			"content of one file (`application/octet-stream`, `text/plain`, `text/csv`, `application/x-ndjson`, `application/gzip`, " +
+			"`application/vnd.apache.parquet`, ...) named by the `name` query parameter (default `upload`). " +
+			"Parameters, in the query string or as form fields: `format` (`auto`|`zeek`|`x509`|`native`, default `auto`) and " +
+			"`skipInvalid` (`true`: skip malformed lines and count them in the summary instead of failing).\n\n" +
+			"201: a JSON summary (`files`, `kinds`, `datasets` with rows read, inserted, updated and duplicates, `skipped`, " +
+			"`examples`, `durationMs`). 422: a malformed line or an unrecognised file; `detail` is `file:line: field \"x\": value \"...\": reason` " +
+			"and the members `file`, `line`, `field` locate it; nothing was stored. 413: the upload is over the server's maximum " +
+			"(`serve --max-upload-bytes`, 1 GiB by default). 411: a raw body without Content-Length (multipart bodies may be chunked). " +
+			"503 with `Retry-After`: another ingest is running (one at a time). 504: the upload, parsing and loading took longer than " +
+			"`serve --ingest-timeout`. An `Idempotency-Key` replays the answer to the same parameters, file names and contents.",
+		Permission: PermIngestWrite},
 
 	{Method: "POST", Path: Base + "/api_keys", ID: "createApiKey", Tag: "api_keys", Kind: KindKeys,
 		Summary: "api_keys: create an API key (the secret is shown once)", Permission: PermKeysAdmin},

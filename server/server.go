@@ -8,6 +8,7 @@ import (
 	"crypto/ed25519"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -15,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/cipherscope/cipherscope/engine"
+	"github.com/cipherscope/cipherscope/ingest"
 	"github.com/cipherscope/cipherscope/query"
 )
 
@@ -54,6 +56,8 @@ const (
 	DefaultMaxHeaderBytes = 32 << 10 // also bounds the URL, hence GET filter length
 	DefaultBodyLimit      = 1 << 20
 	DefaultExportTimeout  = time.Hour
+	DefaultMaxUploadBytes = 1 << 30 // POST /ingest
+	DefaultIngestTimeout  = time.Hour
 )
 
 // Config holds the server's tunables. The command line fills it; the server reads no
@@ -65,7 +69,8 @@ type Config struct {
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// MaxHeaderBytes bounds the request line plus headers; larger requests get 431.
 	MaxHeaderBytes int
-	// BodyLimit bounds request bodies; larger ones get 413.
+	// BodyLimit bounds request bodies; larger ones get 413. POST /ingest has its own
+	// limit, MaxUploadBytes.
 	BodyLimit int
 	// Logger receives server errors, panics and (with AccessLog) one line per request.
 	// Nil discards them.
@@ -104,6 +109,18 @@ type Config struct {
 	// AuthNow is the clock of key validation caching, rate limits, idempotency and audit
 	// times; nil means time.Now. Tests inject one.
 	AuthNow func() time.Time
+	// MaxUploadBytes bounds the request body of POST /ingest (multipart framing
+	// included); larger uploads get 413 and store nothing.
+	MaxUploadBytes int64
+	// UploadDir is where POST /ingest spools uploads, each in its own private (0700)
+	// directory that is removed when the request ends; "" means os.TempDir().
+	UploadDir string
+	// IngestTimeout bounds one POST /ingest: receiving the upload, parsing and loading
+	// (504 after it; nothing is stored).
+	IngestTimeout time.Duration
+	// Ingest runs one ingest over the spooled files. Nil means ingest.Run on the Store
+	// when it is an *engine.DB; with neither, POST /ingest answers 503. Tests inject one.
+	Ingest func(ctx context.Context, paths []string, opt ingest.Options) (ingest.Summary, error)
 }
 
 func (c Config) withDefaults() Config {
@@ -150,6 +167,13 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.AuthFailureWindow, DefaultAuthFailureWindow)
 	def(&c.IdempotencyTTL, DefaultIdempotencyTTL)
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if c.UploadDir == "" {
+		c.UploadDir = os.TempDir()
+	}
+	def(&c.IngestTimeout, DefaultIngestTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -168,6 +192,9 @@ type server struct {
 	auth    *authenticator
 	limiter *failureLimiter
 	idem    *idemStore
+	// ingest runs POST /ingest; ingestSlot admits one at a time (ingest_api.go).
+	ingest     func(ctx context.Context, paths []string, opt ingest.Options) (ingest.Summary, error)
+	ingestSlot chan struct{}
 }
 
 // New returns the API application over store. Serve it with app.Listener or app.Listen;
@@ -182,6 +209,12 @@ func New(store Store, cfg Config) *fiber.App {
 	s.auth = newAuthenticator(s.keys, cfg.AuthNow)
 	s.limiter = newFailureLimiter(cfg.AuthFailureLimit, cfg.AuthFailureWindow, cfg.AuthNow)
 	s.idem = newIdemStore(cfg.IdempotencyTTL, cfg.AuthNow)
+	s.ingest, s.ingestSlot = cfg.Ingest, make(chan struct{}, 1)
+	if db, ok := store.(*engine.DB); ok && s.ingest == nil {
+		s.ingest = func(ctx context.Context, paths []string, opt ingest.Options) (ingest.Summary, error) {
+			return ingest.Run(ctx, db, paths, opt)
+		}
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "cipherscope",
 		DisableStartupMessage: true,
@@ -191,6 +224,12 @@ func New(store Store, cfg Config) *fiber.App {
 		IdleTimeout:           cfg.IdleTimeout,
 		ReadBufferSize:        cfg.MaxHeaderBytes,
 		BodyLimit:             cfg.BodyLimit,
+		// Bodies are read by the handlers, not before: POST /ingest streams its upload to
+		// disk; every other route gets its body read whole, at most BodyLimit bytes, by
+		// s.requestBody (limits.go). Multipart bodies are parsed by the ingest handler
+		// only (fasthttp would otherwise spool them to os.TempDir before any check).
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 		// Case-sensitive, strict routes: field and route names are case-sensitive too.
 		CaseSensitive: true,
 	})
@@ -199,6 +238,10 @@ func New(store Store, cfg Config) *fiber.App {
 		app.Use(s.accessLog)
 	}
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	app.Use(s.requestBody)
+	// An upload may take longer than ReadTimeout to arrive: POST /ingest reads its body
+	// within IngestTimeout instead.
+	app.Server().HeaderReceived = s.requestConfig
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
@@ -211,6 +254,7 @@ func New(store Store, cfg Config) *fiber.App {
 	api.Get("/dta_cert", s.datasetHandler(query.Cert))
 	api.Post("/dta_discovery/query", s.queryHandler(query.Discovery))
 	api.Post("/dta_cert/query", s.queryHandler(query.Cert))
+	api.Post("/ingest", s.ingestHandler)
 	// The OpenAPI document and the /docs page (docs.go); open routes.
 	s.registerDocs(app)
 	return app

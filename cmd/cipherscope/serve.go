@@ -41,6 +41,10 @@ type serveOptions struct {
 	maxLimit                    int64
 	maxQueries, exportBatchRows int
 	queueWait, exportTimeout    time.Duration
+	// Uploads of POST /api/v1/ingest (server.Config).
+	maxUploadBytes int64
+	uploadDir      string
+	ingestTimeout  time.Duration
 	// auditKey is the ed25519 signing key file of the audit log ("" = next to the database).
 	auditKey string
 	// public is set when --listen is not a loopback address: the database must hold keys.
@@ -66,6 +70,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	fs.DurationVar(&o.queueWait, "queue-wait", server.DefaultQueueWait, "how long a request waits for a free query slot")
 	fs.DurationVar(&o.exportTimeout, "export-timeout", server.DefaultExportTimeout, "time limit of one returnAsStream/returnAsZipFile export")
 	fs.IntVar(&o.exportBatchRows, "export-batch-rows", server.DefaultExportBatchRows, "rows per query of an Arrow or Parquet export (bounds its memory)")
+	fs.Int64Var(&o.maxUploadBytes, "max-upload-bytes", server.DefaultMaxUploadBytes, "largest upload to POST /api/v1/ingest in bytes, multipart framing included (413 above)")
+	fs.StringVar(&o.uploadDir, "upload-dir", "", "`directory` where POST /api/v1/ingest spools uploads, one private subdirectory per request, removed after it (default: the system temporary directory)")
+	fs.DurationVar(&o.ingestTimeout, "ingest-timeout", server.DefaultIngestTimeout, "time limit of one POST /api/v1/ingest: upload, parsing and loading (504 after it)")
 	fs.StringVar(&o.auditKey, "audit-key", "", "ed25519 signing key `file` of the audit log, created (mode 0600) if missing (default: the database file + .audit-key)")
 	pos, err := parseFlags(fs, args, e.getenv)
 	if err != nil {
@@ -73,6 +80,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
+	}
+	if o.uploadDir != "" {
+		if st, err := os.Stat(o.uploadDir); err != nil || !st.IsDir() {
+			return usagef("--upload-dir %q is not a directory", o.uploadDir)
+		}
 	}
 	loopback, err := isLoopback(o.listen)
 	if err != nil {
@@ -149,7 +161,8 @@ func serve(ctx context.Context, e env, o serveOptions) error {
 	}
 	app := server.New(db, server.Config{QueryTimeout: o.queryTimeout, WriteTimeout: o.writeTimeout, Logger: log, AccessLog: o.accessLog,
 		MaxLimit: o.maxLimit, MaxConcurrentQueries: o.maxQueries, QueueWait: o.queueWait,
-		ExportTimeout: o.exportTimeout, ExportBatchRows: o.exportBatchRows, AuditKey: auditKey})
+		ExportTimeout: o.exportTimeout, ExportBatchRows: o.exportBatchRows, AuditKey: auditKey,
+		MaxUploadBytes: o.maxUploadBytes, UploadDir: o.uploadDir, IngestTimeout: o.ingestTimeout})
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "db", o.db)
