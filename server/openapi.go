@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cipherscope/cipherscope/ingest"
 	"github.com/cipherscope/cipherscope/query"
 )
 
@@ -130,6 +133,7 @@ func documentedOperations() []Operation {
 
 var openAPITags = []struct{ name, description string }{
 	{"dta", "Query the datasets: discovery (observed communications, rolled up per flow) and cert (certificates)."},
+	{"ingest", "Load data: upload Zeek logs, certificates or native files into the datasets, all or nothing."},
 	{"api_keys", "API keys: create, import, list, edit, lock, unlock, delete."},
 	{"roles", "Roles and the permissions they grant."},
 	{"audit", "The signed, hash-chained audit log."},
@@ -237,6 +241,22 @@ func (b *openAPIBuilder) operation(op Operation) doc {
 			"headers":     commonHeaderRefs(),
 			"content":     content,
 		}}
+	case KindIngest:
+		o["requestBody"] = ingestRequestBody()
+		for _, p := range ingestParams {
+			params = append(params, ref("parameters", ingestParamComponentName(p)))
+		}
+		params = append(params, ref("parameters", "IdempotencyKey"))
+		// The generic problems; ingestProblems below have their own components.
+		errs = append(errs, http.StatusConflict, http.StatusInternalServerError)
+		responses = doc{"201": doc{
+			"description": "The files were ingested: what was read and stored.",
+			"headers":     commonHeaderRefs(),
+			"content":     doc{MIMEJSON: doc{"schema": ref("schemas", "IngestSummary")}},
+		}}
+		for _, p := range ingestProblems {
+			responses[strconv.Itoa(p.code)] = ref("responses", ingestProblemResponseName(p.code))
+		}
 	default:
 		// API keys, roles, audit: JSON in, JSON out.
 		if op.Method == http.MethodPost || op.Method == http.MethodPatch || op.Method == http.MethodPut {
@@ -327,6 +347,20 @@ func problemResponseName(code int) string {
 	return strings.ReplaceAll(http.StatusText(code), " ", "")
 }
 
+// problemResponse is a problem response object: description, the common headers (and
+// Retry-After for 429 and 503), and a problem document of the schema component schema.
+func problemResponse(code int, description, schema string) doc {
+	r := doc{
+		"description": description,
+		"headers":     commonHeaderRefs(),
+		"content":     doc{ProblemContentType: doc{"schema": ref("schemas", schema)}},
+	}
+	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
+		r["headers"].(doc)["Retry-After"] = ref("headers", "Retry-After")
+	}
+	return r
+}
+
 func commonHeaderRefs() doc {
 	return doc{"X-Request-Id": ref("headers", "X-Request-Id"), "Cache-Control": ref("headers", "Cache-Control")}
 }
@@ -403,16 +437,9 @@ func (b *openAPIBuilder) components() doc {
 		responses[name+"Rows"] = rowsResponse(name)
 	}
 	for _, code := range problemStatuses {
-		r := doc{
-			"description": problemDescriptions[code],
-			"headers":     commonHeaderRefs(),
-			"content":     doc{ProblemContentType: doc{"schema": ref("schemas", "Problem")}},
-		}
-		if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
-			r["headers"].(doc)["Retry-After"] = ref("headers", "Retry-After")
-		}
-		responses[problemResponseName(code)] = r
+		responses[problemResponseName(code)] = problemResponse(code, problemDescriptions[code], "Problem")
 	}
+	addIngestComponents(schemas, parameters, responses)
 	parameters["IdempotencyKey"] = doc{
 		"name": HeaderIdempotencyKey, "in": "header",
 		"description": "Makes the POST safe to retry: the same key and body within 24 hours get the stored response; another body gets 409.",
@@ -641,4 +668,164 @@ func sortedAssetNames() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// POST /ingest (KindIngest): the parameters, body, summary and problems of ingest_api.go.
+
+// ingestParams are the query parameters of POST /ingest, in documentation order; the
+// components are named "Ingest" + paramComponentName.
+var ingestParams = []string{paramFormat, paramSkipInvalid, paramName}
+
+func ingestParamComponentName(p string) string { return "Ingest" + paramComponentName(p) }
+
+// ingestFormats are the values of the format parameter (ingest.ParseFormat).
+var ingestFormats = []ingest.Format{ingest.Auto, ingest.Zeek, ingest.X509, ingest.Native}
+
+// ingestProblems are the problems of POST /ingest whose description differs from the
+// generic one (problemDescriptions); their components are "Ingest" + problemResponseName.
+// The 422 has the extension members of ingestProblem.
+var ingestProblems = []struct {
+	code        int
+	description string
+}{
+	{http.StatusBadRequest, fmt.Sprintf("The request cannot be read: a bad, unknown or repeated parameter or form field (`errors` lists each with its parameter), "+
+		"a form field over %d bytes, a multipart body without a boundary, malformed, without a `%s` part or with more than %d, an empty raw body, "+
+		"an upload interrupted before its end, or an Idempotency-Key over %d characters. Nothing was stored.",
+		maxFormValue, formFile, maxUploadFiles, maxIdempotencyKeyLen)},
+	{http.StatusLengthRequired, "A raw body without `Content-Length` (chunked): a chunked raw body cut short between two chunks could not be told from a complete one. " +
+		"Send the Content-Length, or multipart/form-data, which may be chunked (it ends with its closing boundary)."},
+	{http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body, multipart framing included, is over the server's maximum upload size "+
+		"(`serve --max-upload-bytes`, %d MiB by default), checked against Content-Length before anything is read, else while reading; "+
+		"or loading needs more memory than the server allows. Nothing was stored.", DefaultMaxUploadBytes>>20)},
+	{http.StatusUnsupportedMediaType, "The Content-Type is neither `" + fiber.MIMEMultipartForm + "` nor one of the raw media types of the request body " +
+		"(the detail lists them), or is unreadable; or the Content-Encoding is not supported (a raw body may be `gzip`, a multipart body none: " +
+		"upload gzip-compressed files as they are, they are recognised by their content)."},
+	{http.StatusUnprocessableEntity, "The content is wrong, the request is not: a malformed line or certificate, or a file of no known format (or not of the " +
+		"requested `format`). `detail` is the message with the uploaded file's name (`file:line: field \"x\": value \"...\": reason`); " +
+		"`file`, `line` and `field` locate the error where known. Nothing was stored."},
+	{http.StatusServiceUnavailable, fmt.Sprintf("Another ingest is running (one at a time: retry after `Retry-After`, %d seconds), the idempotency store is full, "+
+		"the ingest was canceled because the server is shutting down, or the server has no database to load into. Nothing was stored.",
+		int(ingestRetryAfter.Seconds()))},
+	{http.StatusGatewayTimeout, fmt.Sprintf("The upload, parsing and loading did not finish within the ingest timeout (`serve --ingest-timeout`, %s by default). "+
+		"Nothing was stored.", strings.TrimSuffix(strings.TrimSuffix(DefaultIngestTimeout.String(), "0s"), "0m"))},
+}
+
+func ingestProblemResponseName(code int) string { return "Ingest" + problemResponseName(code) }
+
+// ingestRequestBody is multipart/form-data with file parts, or the raw content of one
+// file as any of rawUploadTypes.
+func ingestRequestBody() doc {
+	content := doc{fiber.MIMEMultipartForm: doc{"schema": doc{
+		"type":                 "object",
+		"description":          "One `" + formFile + "` part per file, and the parameters as form fields (each given once, here or in the query string). Other fields are a 400.",
+		"required":             []any{formFile},
+		"additionalProperties": false,
+		"properties": doc{
+			formFile: doc{
+				"type": "array", "minItems": 1, "maxItems": maxUploadFiles,
+				"description": fmt.Sprintf("The files, in order; each part's filename names its file in errors and in the summary (default `%s`).", defaultUploadName),
+				"items":       doc{"type": "string", "contentMediaType": fiber.MIMEOctetStream, "description": "The content of one file."},
+			},
+			paramFormat:      ref("schemas", "IngestFormat"),
+			paramSkipInvalid: doc{"type": "boolean", "default": false, "description": "As the " + paramSkipInvalid + " parameter."},
+		},
+	}}}
+	for _, mt := range rawUploadTypes {
+		content[mt] = doc{"schema": doc{"type": "string", "contentMediaType": mt, "description": "The content of one file."}}
+	}
+	return doc{
+		"required": true,
+		"description": "`" + fiber.MIMEMultipartForm + "` with one `" + formFile + "` part per file, or the raw content of one file with a Content-Length, named by `" +
+			paramName + "`. The media type only says \"a file\": each file's kind is detected from its content. A body without a Content-Type is taken as `" +
+			fiber.MIMEOctetStream + "`; a raw body may be sent with `Content-Encoding: gzip`.",
+		"content": content,
+	}
+}
+
+// addIngestComponents adds the schemas, parameters and responses of POST /ingest.
+func addIngestComponents(schemas, parameters, responses doc) {
+	formats := make([]any, len(ingestFormats))
+	for i, f := range ingestFormats {
+		formats[i] = string(f)
+	}
+	schemas["IngestFormat"] = doc{
+		"type": "string", "enum": formats, "default": string(ingest.Auto),
+		"description": "Restricts how files are read, as `cipherscope ingest --format`: auto detects each file's kind from its content; " +
+			"zeek: Zeek conn/ssl/x509 logs (TSV or JSON); x509: PEM or DER certificates and bundles; native: cipherscope's CSV, NDJSON or Parquet files.",
+	}
+	count := func(desc string) doc {
+		return doc{"type": "integer", "format": "int64", "minimum": 0, "description": desc}
+	}
+	schemas["IngestDatasetCounts"] = doc{
+		"type": "object", "required": []any{"rows", "inserted", "updated", "duplicates"}, "additionalProperties": false,
+		"description": "What one dataset got from the ingest.",
+		"properties": doc{
+			"rows":       count("Rows read from the files."),
+			"inserted":   count("New rows."),
+			"updated":    count("Rows stored already and changed (a certificate seen again)."),
+			"duplicates": count("Rows stored already, or repeated in the upload."),
+		},
+	}
+	datasets, dsNames := doc{}, []any{}
+	for _, ds := range query.Datasets {
+		datasets[string(ds)] = ref("schemas", "IngestDatasetCounts")
+		dsNames = append(dsNames, string(ds))
+	}
+	schemas["IngestSummary"] = doc{
+		"type": "object", "additionalProperties": false,
+		"description": "The answer to a successful ingest.",
+		"required":    []any{"files", "kinds", "datasets", "skipped", "examples", "durationMs"},
+		"properties": doc{
+			"files": doc{"type": "array", "description": "The uploaded files, in order.", "items": doc{
+				"type": "object", "required": []any{"name", "bytes"}, "additionalProperties": false,
+				"properties": doc{
+					"name":  doc{"type": "string", "description": "The file's name: the part's filename, or the name parameter."},
+					"bytes": count("The file's size."),
+				},
+			}},
+			"kinds": doc{"type": "object", "description": "Files per detected kind (zeek, pem, der, pkcs7, csv, ndjson, parquet).",
+				"additionalProperties": doc{"type": "integer", "minimum": 0}},
+			"datasets": doc{"type": "object", "description": "One member per dataset.", "required": dsNames,
+				"additionalProperties": false, "properties": datasets},
+			"skipped":    count("Malformed lines or certificates skipped (skipInvalid=true)."),
+			"examples":   doc{"type": "array", "items": doc{"type": "string"}, "description": "The first of the skipped, quoted."},
+			"durationMs": count("Milliseconds the server spent receiving, parsing and storing."),
+		},
+		"examples": []any{doc{
+			"files":    []any{doc{"name": "conn.log", "bytes": 12961}, doc{"name": "ssl.log", "bytes": 8363}},
+			"kinds":    doc{"zeek": 2},
+			"datasets": doc{"discovery": doc{"rows": 10, "inserted": 10, "updated": 0, "duplicates": 0}, "cert": doc{"rows": 0, "inserted": 0, "updated": 0, "duplicates": 0}},
+			"skipped":  0, "examples": []any{}, "durationMs": 61,
+		}},
+	}
+	schemas["IngestProblem"] = doc{
+		"description": "A problem document with the location of an input error, where known.",
+		"allOf": []any{ref("schemas", "Problem"), doc{
+			"type": "object",
+			"properties": doc{
+				"file":  doc{"type": "string", "description": "The uploaded file's name."},
+				"line":  doc{"type": "integer", "minimum": 1, "description": "The line (from 1) of the malformed line, or of the certificate's PEM block (1 for DER)."},
+				"field": doc{"type": "string", "description": "The field, e.g. id.resp_p."},
+			},
+		}},
+	}
+
+	parameters[ingestParamComponentName(paramFormat)] = doc{"name": paramFormat, "in": "query",
+		"description": "How to read the files (default auto: detect each one). Also a form field of a multipart body.",
+		"schema":      ref("schemas", "IngestFormat")}
+	parameters[ingestParamComponentName(paramSkipInvalid)] = doc{"name": paramSkipInvalid, "in": "query",
+		"description": "true skips malformed lines and certificates, counting them in `skipped` and quoting the first in `examples`, instead of failing with 422. Also a form field of a multipart body.",
+		"schema":      doc{"type": "boolean", "default": false}}
+	parameters[ingestParamComponentName(paramName)] = doc{"name": paramName, "in": "query",
+		"description": fmt.Sprintf("The file name of a raw body, in errors and the summary: 1-%d bytes of UTF-8 without '/', '\\' or control characters, and not `.` or `..`. "+
+			"Not with %s: each file part's filename names it.", maxUploadNameLen, fiber.MIMEMultipartForm),
+		"schema": doc{"type": "string", "minLength": 1, "maxLength": maxUploadNameLen, "default": defaultUploadName}}
+
+	for _, p := range ingestProblems {
+		schema := "Problem"
+		if p.code == http.StatusUnprocessableEntity {
+			schema = "IngestProblem"
+		}
+		responses[ingestProblemResponseName(p.code)] = problemResponse(p.code, p.description, schema)
+	}
 }

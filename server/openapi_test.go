@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/cipherscope/cipherscope/ingest"
 	"github.com/cipherscope/cipherscope/query"
 )
 
@@ -316,6 +318,199 @@ func TestOpenAPIServed(t *testing.T) {
 		}
 		if !strings.Contains(r.body, tt.contains) {
 			t.Errorf("%s: body lacks %q", tt.target, tt.contains)
+		}
+	}
+}
+
+// TestOpenAPIIngest checks the operation of POST /ingest exactly: its tag, request body
+// media types, parameters and responses, and that its schemas have the members of the
+// Go types the handler encodes.
+func TestOpenAPIIngest(t *testing.T) {
+	d := decodedDoc(t)
+	resolve := func(v any) map[string]any {
+		t.Helper()
+		m := v.(map[string]any)
+		for m["$ref"] != nil {
+			cur := any(d)
+			for _, part := range strings.Split(strings.TrimPrefix(m["$ref"].(string), "#/"), "/") {
+				cur = cur.(map[string]any)[part]
+			}
+			m = cur.(map[string]any)
+		}
+		return m
+	}
+	keys := func(m map[string]any) []string {
+		out := make([]string, 0, len(m))
+		for k := range m {
+			out = append(out, k)
+		}
+		sort.Strings(out)
+		return out
+	}
+	o := d["paths"].(map[string]any)["/api/v1/ingest"].(map[string]any)["post"].(map[string]any)
+	if !reflect.DeepEqual(o["tags"], []any{"ingest"}) || o["operationId"] != "ingestFiles" || o["x-permission"] != PermIngestWrite {
+		t.Errorf("tags %v, operationId %v, x-permission %v", o["tags"], o["operationId"], o["x-permission"])
+	}
+	var tagDeclared bool
+	for _, tag := range d["tags"].([]any) {
+		tagDeclared = tagDeclared || tag.(map[string]any)["name"] == "ingest" && tag.(map[string]any)["description"] != ""
+	}
+	if !tagDeclared {
+		t.Error("tag ingest is not declared")
+	}
+
+	// Request body: multipart/form-data and every raw type the handler accepts.
+	body := o["requestBody"].(map[string]any)
+	content := body["content"].(map[string]any)
+	wantTypes := append([]string{"multipart/form-data"}, rawUploadTypes...)
+	sort.Strings(wantTypes)
+	if body["required"] != true || !slices.Equal(keys(content), wantTypes) {
+		t.Errorf("requestBody required %v, media types %v, want %v", body["required"], keys(content), wantTypes)
+	}
+	for _, mt := range []string{"application/octet-stream", "text/plain", "application/gzip", "application/vnd.apache.parquet", "application/x-ndjson"} {
+		if content[mt] == nil {
+			t.Errorf("requestBody lacks %s", mt)
+		}
+	}
+	for _, mt := range rawUploadTypes {
+		s := content[mt].(map[string]any)["schema"].(map[string]any)
+		if s["type"] != "string" || s["contentMediaType"] != mt {
+			t.Errorf("requestBody %s schema %v", mt, s)
+		}
+	}
+	form := content["multipart/form-data"].(map[string]any)["schema"].(map[string]any)
+	props := form["properties"].(map[string]any)
+	file := props["file"].(map[string]any)
+	if form["type"] != "object" || !reflect.DeepEqual(form["required"], []any{"file"}) || form["additionalProperties"] != false ||
+		!slices.Equal(keys(props), []string{"file", "format", "skipInvalid"}) ||
+		file["type"] != "array" || file["items"].(map[string]any)["type"] != "string" || file["items"].(map[string]any)["contentMediaType"] != "application/octet-stream" {
+		t.Errorf("multipart/form-data schema %v", form)
+	}
+	if resolve(props["format"])["enum"] == nil || resolve(props["skipInvalid"])["type"] != "boolean" {
+		t.Errorf("form fields format %v, skipInvalid %v", props["format"], props["skipInvalid"])
+	}
+
+	// Parameters, in order.
+	var params []string
+	byName := map[string]map[string]any{}
+	for _, p := range o["parameters"].([]any) {
+		pm := resolve(p)
+		params = append(params, pm["in"].(string)+" "+pm["name"].(string))
+		byName[pm["name"].(string)] = pm
+	}
+	if want := []string{"query format", "query skipInvalid", "query name", "header Idempotency-Key"}; !slices.Equal(params, want) {
+		t.Errorf("parameters %v, want %v", params, want)
+	}
+	format := resolve(byName["format"]["schema"])
+	if !reflect.DeepEqual(format["enum"], []any{"auto", "zeek", "x509", "native"}) || format["default"] != "auto" {
+		t.Errorf("format schema %v", format)
+	}
+	for _, f := range format["enum"].([]any) {
+		if _, err := ingest.ParseFormat(f.(string)); err != nil {
+			t.Errorf("format %v: %v", f, err)
+		}
+	}
+	if s := byName["skipInvalid"]["schema"].(map[string]any); s["type"] != "boolean" || s["default"] != false {
+		t.Errorf("skipInvalid schema %v", s)
+	}
+	if s := byName["name"]["schema"].(map[string]any); s["type"] != "string" || s["default"] != "upload" || s["maxLength"] != float64(255) {
+		t.Errorf("name schema %v", s)
+	}
+
+	// Responses.
+	resp := o["responses"].(map[string]any)
+	if want := []string{"201", "400", "401", "403", "409", "411", "413", "415", "422", "429", "500", "503", "504"}; !slices.Equal(keys(resp), want) {
+		t.Errorf("responses %v, want %v", keys(resp), want)
+	}
+	for code, r := range resp {
+		rm := resolve(r)
+		if rm["description"] == "" || rm["headers"].(map[string]any)["X-Request-Id"] == nil {
+			t.Errorf("response %s: %v", code, rm)
+		}
+		if code == "201" {
+			continue
+		}
+		if s := resolve(rm["content"].(map[string]any)[ProblemContentType].(map[string]any)["schema"]); s["allOf"] == nil && s["required"] == nil {
+			t.Errorf("response %s is not a problem: %v", code, s)
+		}
+	}
+	for _, code := range []string{"429", "503"} {
+		if resolve(resp[code])["headers"].(map[string]any)["Retry-After"] == nil {
+			t.Errorf("response %s lacks Retry-After", code)
+		}
+	}
+
+	// The schemas have the members of the Go types, with their JSON types.
+	summary := resolve(resolve(resp["201"])["content"].(map[string]any)["application/json"].(map[string]any)["schema"])
+	checkMembers(t, "IngestSummary", summary, reflect.TypeFor[ingestSummary](), true)
+	checkMembers(t, "IngestSummary.files", summary["properties"].(map[string]any)["files"].(map[string]any)["items"].(map[string]any),
+		reflect.TypeFor[uploadedFile](), true)
+	datasets := summary["properties"].(map[string]any)["datasets"].(map[string]any)
+	var dsNames []string
+	for _, ds := range query.Datasets {
+		dsNames = append(dsNames, string(ds))
+	}
+	sort.Strings(dsNames)
+	if got := keys(datasets["properties"].(map[string]any)); !slices.Equal(got, dsNames) {
+		t.Errorf("IngestSummary.datasets members %v, want %v", got, dsNames)
+	}
+	for _, ds := range dsNames {
+		checkMembers(t, "IngestSummary.datasets."+ds, resolve(datasets["properties"].(map[string]any)[ds]), reflect.TypeFor[datasetCounts](), true)
+	}
+	p422 := resolve(resolve(resp["422"])["content"].(map[string]any)[ProblemContentType].(map[string]any)["schema"])
+	allOf := p422["allOf"].([]any)
+	if len(allOf) != 2 || allOf[0].(map[string]any)["$ref"] != "#/components/schemas/Problem" {
+		t.Fatalf("422 schema %v", p422)
+	}
+	checkMembers(t, "IngestProblem", allOf[1].(map[string]any), reflect.TypeFor[ingestProblem](), false)
+}
+
+// checkMembers compares the properties of an object schema with the JSON members of a Go
+// struct (embedded structs left out) and their JSON types; required: every member is.
+func checkMembers(t *testing.T, what string, schema map[string]any, typ reflect.Type, required bool) {
+	t.Helper()
+	props := schema["properties"].(map[string]any)
+	var want []string
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		want = append(want, name)
+		var jt string
+		switch f.Type.Kind() {
+		case reflect.String:
+			jt = "string"
+		case reflect.Int, reflect.Int64:
+			jt = "integer"
+		case reflect.Slice:
+			jt = "array"
+		case reflect.Map, reflect.Struct:
+			jt = "object"
+		}
+		p, _ := props[name].(map[string]any)
+		if p == nil || p["type"] != jt {
+			t.Errorf("%s.%s: schema %v, want type %s", what, name, p, jt)
+		}
+	}
+	var got []string
+	for k := range props {
+		got = append(got, k)
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s members %v, want %v", what, got, want)
+	}
+	if required {
+		var req []string
+		for _, r := range schema["required"].([]any) {
+			req = append(req, r.(string))
+		}
+		sort.Strings(req)
+		if !slices.Equal(req, want) || schema["additionalProperties"] != false {
+			t.Errorf("%s required %v, additionalProperties %v", what, req, schema["additionalProperties"])
 		}
 	}
 }

@@ -79,7 +79,7 @@ var Operations = []Operation{
 		Summary:     "dta_cert/query: query certificates (JSON body)",
 		Description: "The same as GET /dta_cert with the parameters in a JSON body, for filters too long for a URL.",
 		Permission:  PermDTARead},
-	{Method: "POST", Path: Base + "/ingest", ID: "ingestFiles", Tag: "dta", Kind: KindIngest,
+	{Method: "POST", Path: Base + "/ingest", ID: "ingestFiles", Tag: "ingest", Kind: KindIngest,
 		Summary: "ingest: load uploaded Zeek logs, certificates or native files (all or nothing)",
 		Description: "Uploads files and ingests them in one all-or-nothing run, as `cipherscope ingest`: Zeek conn/ssl/x509 logs " +
 			"(TSV or JSON, plain or gzip; the logs of one upload are joined), certificates (PEM, DER, PKCS#7) and native CSV, " +
