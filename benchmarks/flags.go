@@ -3,6 +3,8 @@ package benchmarks
 import (
 	"flag"
 	"strings"
+
+	"github.com/cipherscope/cipherscope/engine"
 )
 
 // ParseFlags reads the benchmark options from command-line flags, with the environment
@@ -19,7 +21,7 @@ func ParseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (Op
 	fs.StringVar(&o.CacheDir, "cache", "", "dataset cache directory (default benchmarks/cache)")
 	fs.StringVar(&o.ResultsDir, "results", "", "results directory (default benchmarks/results)")
 	fs.IntVar(&o.Threads, "threads", 0, "DuckDB threads for server and harness (0: all cores)")
-	fs.StringVar(&o.MemoryLimit, "memory-limit", "", "DuckDB memory limit for server and harness")
+	fs.StringVar(&o.MemoryLimit, "memory-limit", engine.ServeMemoryLimit, "DuckDB memory limit for server and harness (the server's default)")
 	fs.BoolVar(&o.NoPostgres, "no-postgres", false, "skip the PostgreSQL path")
 	fs.BoolVar(&o.NoIngest, "no-ingest", false, "skip the ingest comparison")
 	ingestScale := fs.String("ingest-scale", "", "dataset size of the ingest comparison (default: smallest scale, at most 1M)")

@@ -61,7 +61,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&o.demoCerts, "demo-certs", defaultDemoCerts, "certificates of the demo dataset")
 	fs.Uint64Var(&o.demoSeed, "demo-seed", defaultDemoSeed, "seed of the demo dataset")
 	fs.IntVar(&o.threads, "threads", 0, "DuckDB worker threads (0: one per core)")
-	fs.StringVar(&o.memoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: 80% of RAM)")
+	fs.StringVar(&o.memoryLimit, "memory-limit", engine.ServeMemoryLimit, "DuckDB memory limit, e.g. 4GB (\"\": DuckDB's default, 80% of RAM)")
 	fs.DurationVar(&o.queryTimeout, "query-timeout", server.DefaultQueryTimeout, "time limit of one query (504 after it)")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", server.DefaultWriteTimeout, "time limit for writing one response")
 	fs.BoolVar(&o.accessLog, "access-log", false, "log every request to stderr")
