@@ -12,25 +12,28 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
 
 // apiPath runs each case through the HTTP API of a `cipherscope serve` child process on
 // loopback. A run is timed from sending the request until the last byte of the body has
-// been read; parsing the body to count rows happens after the clock stops.
+// been read; parsing the body to count rows happens after the clock stops. An export's
+// body goes to a file in the scratch directory, as the DuckDB path's COPY writes one.
 type apiPath struct {
 	base   string // http://127.0.0.1:PORT
+	tmpDir string // where export bodies are written
 	key    string // x-api-key, empty when the server needs none
 	client *http.Client
 	snaps  map[string]string // case name -> snapshot id created by Prepare
 	seq    int
 }
 
-func newAPIPath(base, key string) *apiPath {
+func newAPIPath(base, key, tmpDir string) *apiPath {
 	// One keep-alive connection, no compression: the body is measured as the server sends it.
 	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 1}
-	return &apiPath{base: base, key: key, client: &http.Client{Transport: tr}, snaps: map[string]string{}}
+	return &apiPath{base: base, key: key, tmpDir: tmpDir, client: &http.Client{Transport: tr}, snaps: map[string]string{}}
 }
 
 // Name implements runner.
@@ -129,9 +132,18 @@ func (a *apiPath) Run(ctx context.Context, c Case) (outcome, error) {
 		}
 		target = a.base + "/api/v1/cbom?" + v.Encode()
 	}
+	sink, err := a.newSink(c)
+	if err != nil {
+		return outcome{}, err
+	}
+	defer sink.discard()
 	start := time.Now()
-	resp, data, err := a.do(ctx, method, target, accept, body)
+	resp, err := a.send(ctx, method, target, accept, body, sink.w)
 	elapsed := time.Since(start)
+	if err != nil {
+		return outcome{}, err
+	}
+	data, err := sink.bytes()
 	if err != nil {
 		return outcome{}, err
 	}
@@ -149,15 +161,56 @@ func (a *apiPath) Run(ctx context.Context, c Case) (outcome, error) {
 	return out, nil
 }
 
-// do sends one request and reads the whole body.
+// bodySink receives a response body: memory for pages, a file for exports.
+type bodySink struct {
+	w    io.Writer
+	file *os.File
+	buf  *bytes.Buffer
+}
+
+func (a *apiPath) newSink(c Case) (*bodySink, error) {
+	if c.Kind != Export {
+		buf := &bytes.Buffer{}
+		return &bodySink{w: buf, buf: buf}, nil
+	}
+	f, err := os.CreateTemp(a.tmpDir, "api-export-*")
+	if err != nil {
+		return nil, err
+	}
+	return &bodySink{w: f, file: f}, nil
+}
+
+// bytes returns the body (read back from the file, after the clock stopped).
+func (s *bodySink) bytes() ([]byte, error) {
+	if s.file == nil {
+		return s.buf.Bytes(), nil
+	}
+	return os.ReadFile(s.file.Name())
+}
+
+func (s *bodySink) discard() {
+	if s.file != nil {
+		s.file.Close()
+		os.Remove(s.file.Name())
+	}
+}
+
+// do sends one request and reads the whole body into memory.
 func (a *apiPath) do(ctx context.Context, method, target, accept string, body []byte) (*http.Response, []byte, error) {
+	var buf bytes.Buffer
+	resp, err := a.send(ctx, method, target, accept, body, &buf)
+	return resp, buf.Bytes(), err
+}
+
+// send sends one request and copies the whole body to dst.
+func (a *apiPath) send(ctx context.Context, method, target, accept string, body []byte, dst io.Writer) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
@@ -170,17 +223,13 @@ func (a *apiPath) do(ctx context.Context, method, target, accept string, body []
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("api %s %s: %w", method, req.URL.Path, err)
+		return nil, fmt.Errorf("api %s %s: %w", method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength))
+	if _, err := io.Copy(dst, resp.Body); err != nil {
+		return nil, fmt.Errorf("api %s %s: reading body: %w", method, req.URL.Path, err)
 	}
-	if _, err := io.Copy(&buf, resp.Body); err != nil {
-		return nil, nil, fmt.Errorf("api %s %s: reading body: %w", method, req.URL.Path, err)
-	}
-	return resp, buf.Bytes(), nil
+	return resp, nil
 }
 
 // unavailableStatus are the answers of a server that lacks a feature (bad parameter,

@@ -177,7 +177,7 @@ func runScale(ctx context.Context, o *Options, s Scale, cases []Case, tmp string
 	defer srv.Stop()
 	serverRSS := procRSS{pid: fmt.Sprint(srv.Pid())}
 
-	paths := []runner{newAPIPath(srv.base, key), duck}
+	paths := []runner{newAPIPath(srv.base, key, tmp), duck}
 	if o.NoPostgres {
 		sr.Build.PostgresSkipped = "disabled by option"
 	} else {

@@ -27,6 +27,7 @@ func TestStreamFormats(t *testing.T) {
 	// One row per page, so the export crosses page boundaries on every row.
 	app := New(newTestDB(t), Config{ExportBatchRows: 1, Now: func() time.Time { return fixedNow }})
 	page := get(t, app, q(disc, fmtColumns...), "Accept", "text/csv")
+	live := serveLive(t, app)
 	tests := []struct {
 		name, accept string
 		kv           []string
@@ -47,7 +48,7 @@ func TestStreamFormats(t *testing.T) {
 			if tt.kv != nil && tt.kv[0] == "columns" {
 				kv = append([]string{"sorts", "byteVolume desc"}, tt.kv...)
 			}
-			r := get(t, app, q(disc, append(kv, "returnAsStream", "true")...), "Accept", tt.accept)
+			r := live.get(t, q(disc, append(kv, "returnAsStream", "true")...), "Accept", tt.accept)
 			if r.status != 200 || r.body != tt.want {
 				t.Errorf("got %d %q\nwant %q", r.status, r.body, tt.want)
 			}
@@ -73,12 +74,13 @@ func TestStreamErrorsBeforeTheBody(t *testing.T) {
 func TestZipFile(t *testing.T) {
 	app := New(newTestDB(t), Config{ExportBatchRows: 3, Now: func() time.Time { return fixedNow }})
 	page := get(t, app, q(disc, fmtColumns...), "Accept", "text/csv")
+	live := serveLive(t, app)
 	for _, tt := range []struct{ accept, name, want string }{
 		{"text/csv", "dta_discovery_20240503T120000Z.csv", page.body},
 		{"application/zip", "dta_discovery_20240503T120000Z.json", ""},
 	} {
 		t.Run(tt.accept, func(t *testing.T) {
-			r := get(t, app, q(disc, append(fmtColumns, "returnAsZipFile", "true", "reportFilteredCount", "true")...), "Accept", tt.accept)
+			r := live.get(t, q(disc, append(fmtColumns, "returnAsZipFile", "true", "reportFilteredCount", "true")...), "Accept", tt.accept)
 			if r.status != 200 || r.header.Get("Content-Type") != MIMEZip || r.header.Get(HeaderTotalCount) != "4" ||
 				r.header.Get("Content-Disposition") != `attachment; filename="dta_discovery_20240503T120000Z.zip"` {
 				t.Fatalf("%d %v", r.status, r.header)
@@ -221,6 +223,7 @@ func TestExportEqualsPages(t *testing.T) {
 		rr.Release()
 	}
 	app := New(db, Config{})
+	live := serveLive(t, app)
 	tests := []struct {
 		path, sorts, limit string
 	}{
@@ -239,7 +242,7 @@ func TestExportEqualsPages(t *testing.T) {
 				if tt.sorts != "" {
 					params = append(params, "sorts", tt.sorts)
 				}
-				whole := get(t, app, q(tt.path, params...), "Accept", accept)
+				whole := live.get(t, q(tt.path, params...), "Accept", accept)
 				if whole.status != 200 {
 					t.Fatalf("export: %d %s", whole.status, whole.body)
 				}
@@ -286,4 +289,40 @@ func firstDiff(a, b string) int {
 		i++
 	}
 	return i
+}
+
+// TestExportHTTP10AndHEAD: an HTTP/1.0 client gets the body unframed, ended by the
+// connection; HEAD gets the export's headers and no body (and runs no export).
+func TestExportHTTP10AndHEAD(t *testing.T) {
+	app := New(newTestDB(t), Config{Now: func() time.Time { return fixedNow }})
+	live := serveLive(t, app)
+	want := live.get(t, q(disc, append(fmtColumns, "returnAsStream", "true")...), "Accept", "text/csv")
+	if want.status != 200 || want.body == "" {
+		t.Fatalf("HTTP/1.1: %d %q", want.status, want.body)
+	}
+	for _, method := range []string{"GET", "HEAD"} {
+		conn, err := net.Dial("tcp", live.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "%s %s HTTP/1.0\r\nAccept: text/csv\r\n%s: %s\r\n\r\n", method,
+			q(disc, append(fmtColumns, "returnAsStream", "true")...), HeaderAPIKey, testAdminKey)
+		raw, err := io.ReadAll(conn) // the server closes the connection after the body
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, body, _ := strings.Cut(string(raw), "\r\n\r\n")
+		if !strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n") || strings.Contains(head, "chunked") ||
+			!strings.Contains(head, "Content-Type: text/csv; charset=utf-8; header=present") {
+			t.Errorf("%s header:\n%s", method, head)
+		}
+		wantBody := want.body
+		if method == "HEAD" {
+			wantBody = ""
+		}
+		if body != wantBody {
+			t.Errorf("%s body %q, want %q", method, body, wantBody)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -169,6 +170,47 @@ func do(t testing.TB, app *fiber.App, req *http.Request, headers ...string) resp
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := app.Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
+}
+
+// liveServer is an app served on a loopback listener: exports need one, because they
+// take over their connection once the handler returns (hijack), which app.Test cannot
+// carry.
+type liveServer struct{ addr string }
+
+// serveLive serves app until the test ends.
+func serveLive(t *testing.T, app *fiber.App) *liveServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	return &liveServer{addr: ln.Addr().String()}
+}
+
+// get works like get over a real connection.
+func (l *liveServer) get(t *testing.T, target string, headers ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+l.addr+target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(HeaderRequestID, "test-1")
+	req.Header.Set(HeaderAPIKey, testAdminKey)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

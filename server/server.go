@@ -186,6 +186,10 @@ type server struct {
 	cfg   Config
 	log   *slog.Logger
 	slots *querySlots
+	// exports is the parent context of every export; stopExports ends them all when the
+	// app shuts down (fiber does not wait for a hijacked connection).
+	exports     context.Context
+	stopExports context.CancelFunc
 	// keys, auth, limiter and idem serve authentication, the key routes, the audit log
 	// (auth.go).
 	keys    KeyStore
@@ -202,6 +206,7 @@ type server struct {
 func New(store Store, cfg Config) *fiber.App {
 	cfg = cfg.withDefaults()
 	s := &server{store: store, cfg: cfg, log: cfg.Logger, slots: newQuerySlots(cfg.MaxConcurrentQueries, cfg.QueueWait)}
+	s.exports, s.stopExports = context.WithCancel(context.Background())
 	s.keys = cfg.Keys
 	if ks, ok := store.(KeyStore); ok && s.keys == nil {
 		s.keys = ks
@@ -232,6 +237,10 @@ func New(store Store, cfg Config) *fiber.App {
 		DisablePreParseMultipartForm: true,
 		// Case-sensitive, strict routes: field and route names are case-sensitive too.
 		CaseSensitive: true,
+	})
+	app.Hooks().OnShutdown(func() error {
+		s.stopExports()
+		return nil
 	})
 	app.Use(s.commonHeaders)
 	if cfg.AccessLog {
