@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -75,6 +77,15 @@ func loadAuditKey(path string, log io.Writer) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("%s: not an ed25519 key", path)
 	}
 	return ek, nil
+}
+
+// cursorKey derives the key that signs pagination cursors from the audit signing key:
+// cursors then stay valid across restarts whenever the audit log's key does, with no
+// second secret file to keep. HMAC separates the two uses of the seed.
+func cursorKey(audit ed25519.PrivateKey) []byte {
+	m := hmac.New(sha256.New, audit.Seed())
+	m.Write([]byte("cipherscope pagination cursor key v1"))
+	return m.Sum(nil)
 }
 
 // runAudit: `cipherscope audit verify --db FILE [--audit-key FILE]`.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -109,5 +110,27 @@ func TestAuditVerifyCommand(t *testing.T) {
 	code, out, errOut := runCLI(nil, "audit", "verify", "--db", db)
 	if code != 1 || out != "" || !strings.HasPrefix(errOut, "cipherscope audit: audit log broken at sequence number 2: ") {
 		t.Errorf("after delete: %d %q %q", code, out, errOut)
+	}
+}
+
+// TestCursorKey: the cursor key is a fixed function of the audit key (so cursors survive
+// a restart that keeps the key file) and is not the audit key's seed itself.
+func TestCursorKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.audit-key")
+	first, err := loadAuditKey(path, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := loadAuditKey(path, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := loadAuditKey("", &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := cursorKey(first)
+	if len(k) != 32 || !bytes.Equal(k, cursorKey(again)) || bytes.Equal(k, cursorKey(other)) || bytes.Equal(k, first.Seed()) {
+		t.Errorf("cursor keys: %x / %x / %x", k, cursorKey(again), cursorKey(other))
 	}
 }

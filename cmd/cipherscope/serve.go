@@ -161,7 +161,7 @@ func serve(ctx context.Context, e env, o serveOptions) error {
 	}
 	app := server.New(db, server.Config{QueryTimeout: o.queryTimeout, WriteTimeout: o.writeTimeout, Logger: log, AccessLog: o.accessLog,
 		MaxLimit: o.maxLimit, MaxConcurrentQueries: o.maxQueries, QueueWait: o.queueWait,
-		ExportTimeout: o.exportTimeout, ExportBatchRows: o.exportBatchRows, AuditKey: auditKey,
+		ExportTimeout: o.exportTimeout, ExportBatchRows: o.exportBatchRows, AuditKey: auditKey, CursorKey: cursorKey(auditKey),
 		MaxUploadBytes: o.maxUploadBytes, UploadDir: o.uploadDir, IngestTimeout: o.ingestTimeout})
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
