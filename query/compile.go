@@ -29,10 +29,18 @@ type Dialect interface {
 var CountField = Field{Name: "count", Type: Int, Description: "Number of rows (rollups for discovery) that match."}
 
 // Compile checks req and renders its rows query in dialect d. Errors are an ErrorList.
+//
+// Discovery rows tie-break on the stored flow id rather than the flow key: ordering a
+// top-N by one integer instead of ~13 key columns made filtered pages of 100 at 1M
+// observations 15-35% faster, and the order stays total and stable within a database.
+// Cursors (CompileAfter) keep the flow key, whose values they carry.
 func Compile(req Request, d Dialect) (*Statement, error) {
 	p, err := Analyze(req)
 	if err != nil {
 		return nil, err
+	}
+	if p.Dataset == Discovery && len(p.TieBreak) > 0 {
+		p.TieBreak, p.TieBreakByRowID = nil, true
 	}
 	return d.Select(p)
 }

@@ -185,6 +185,9 @@ func (d duckDB) orderBy(w *sqlWriter, p *Plan) {
 	for _, f := range p.TieBreak {
 		add(f, false)
 	}
+	if p.TieBreakByRowID {
+		terms = append(terms, quoteIdent(FlowIDColumn)+" ASC")
+	}
 	if len(terms) > 0 {
 		w.str(" ORDER BY " + strings.Join(terms, ", "))
 	}

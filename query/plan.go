@@ -47,10 +47,13 @@ type Plan struct {
 	Columns   []Field
 	Sorts     []SortKey
 	// TieBreak fields follow Sorts in ORDER BY so that every order is total.
-	TieBreak  []Field
-	TimeFrame TimeFrame
-	Limit     int64
-	Offset    int64
+	TieBreak []Field
+	// TieBreakByRowID orders by the storage row id (discovery's flow id) after Sorts
+	// instead of TieBreak fields: total and stable within one database, and cheaper.
+	TieBreakByRowID bool
+	TimeFrame       TimeFrame
+	Limit           int64
+	Offset          int64
 }
 
 // SortKey is a resolved Sort.
