@@ -170,6 +170,12 @@ func do(t testing.TB, app *fiber.App, req *http.Request, headers ...string) resp
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := app.Test(req, -1)
+	return readResponse(t, resp, err)
+}
+
+// readResponse reads the whole response (failing the test on err).
+func readResponse(t testing.TB, resp *http.Response, err error) response {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,23 +207,13 @@ func serveLive(t *testing.T, app *fiber.App) *liveServer {
 // get works like get over a real connection.
 func (l *liveServer) get(t *testing.T, target string, headers ...string) response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, "http://"+l.addr+target, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := httptest.NewRequest(http.MethodGet, "http://"+l.addr+target, nil)
+	req.RequestURI = "" // a client request
 	req.Header.Set(HeaderRequestID, "test-1")
 	req.Header.Set(HeaderAPIKey, testAdminKey)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
+	return readResponse(t, resp, err)
 }

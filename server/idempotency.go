@@ -99,9 +99,20 @@ func (s *server) idempotent(c *fiber.Ctx, op Operation, known bool) error {
 	if len(ik) > maxIdempotencyKeyLen {
 		return fiber.NewError(fiber.StatusBadRequest, "the Idempotency-Key is longer than 255 characters")
 	}
+	return s.idempotentRun(c, idemKey(c, ik), sha256.Sum256(c.Body()), c.Next)
+}
+
+// idemKey scopes an Idempotency-Key to the caller's API key and the route.
+func idemKey(c *fiber.Ctx, ik string) string {
 	p, _ := c.Locals(principalKey{}).(principal)
-	key := p.keyID + "\x00" + c.Path() + "\x00" + ik
-	e, err := s.idem.begin(key, sha256.Sum256(c.Body()))
+	return p.keyID + "\x00" + c.Path() + "\x00" + ik
+}
+
+// idempotentRun replays the response recorded under key when the request digest
+// matches (409 when it does not), or runs run and records its response (not a 5xx, which
+// the client may retry). Errors of run are rendered here.
+func (s *server) idempotentRun(c *fiber.Ctx, key string, digest [32]byte, run func() error) error {
+	e, err := s.idem.begin(key, digest)
 	if err != nil {
 		return err
 	}
@@ -115,7 +126,7 @@ func (s *server) idempotent(c *fiber.Ctx, op Operation, known bool) error {
 		c.Set("Idempotent-Replayed", "true")
 		return c.Send(e.body)
 	}
-	if err := c.Next(); err != nil {
+	if err := run(); err != nil {
 		if herr := s.handleError(c, err); herr != nil {
 			s.idem.abort(key)
 			return herr

@@ -642,32 +642,10 @@ func (s *server) ingestHandler(c *fiber.Ctx) error {
 	// Idempotency-Key: the rules of the other creating POSTs (idempotency.go), with the
 	// parameters and the uploaded names and contents in place of the raw body, whose
 	// multipart boundaries differ from one try to the next.
-	p, _ := c.Locals(principalKey{}).(principal)
-	key := p.keyID + "\x00" + c.Path() + "\x00" + ik
 	fmt.Fprintf(up.digest, "\x00%s\x00%t", r.opt.Format, r.opt.SkipInvalid)
-	e, err := s.idem.begin(key, [32]byte(up.digest.Sum(nil)))
-	if err != nil {
-		return err
-	}
-	if e != nil {
-		c.Locals(auditDetailKey{}, "idempotent replay")
-		c.Status(e.status)
-		c.Set(fiber.HeaderContentType, e.contentType)
-		c.Set("Idempotent-Replayed", "true")
-		return c.Send(e.body)
-	}
-	if err := s.runIngest(c, up, r, start); err != nil {
-		if herr := s.handleError(c, err); herr != nil {
-			s.idem.abort(key)
-			return herr
-		}
-	}
-	if status := c.Response().StatusCode(); status >= 500 {
-		s.idem.abort(key)
-	} else {
-		s.idem.finish(key, status, string(c.Response().Header.ContentType()), "", bytes.Clone(c.Response().Body()))
-	}
-	return nil
+	return s.idempotentRun(c, idemKey(c, ik), [32]byte(up.digest.Sum(nil)), func() error {
+		return s.runIngest(c, up, r, start)
+	})
 }
 
 // runIngest runs the ingest over the spooled files and answers: 201 with the summary,

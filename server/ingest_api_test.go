@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -363,7 +362,7 @@ func TestIngestTooLarge(t *testing.T) {
 
 	// Chunked, through a real connection: the limit is found while spooling. A raw body
 	// needs a Content-Length (411): only a multipart body marks its own end.
-	addr := listen(t, e.app)
+	addr := serveLive(t, e.app).addr
 	chunked := func(contentType string, body []byte) response {
 		t.Helper()
 		req, err := http.NewRequest(http.MethodPost, "http://"+addr+ingestURL, io.MultiReader(bytes.NewReader(body))) // unknown length
@@ -402,23 +401,11 @@ func TestIngestTooLarge(t *testing.T) {
 	}
 }
 
-// listen serves app on a loopback port for the tests that need a real connection.
-func listen(t *testing.T, app *fiber.App) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	return ln.Addr().String()
-}
-
 // TestIngestClientAbort: a client that goes away mid-upload leaves nothing stored and
 // nothing on disk.
 func TestIngestClientAbort(t *testing.T) {
 	e := newIngestEnv(t, Config{})
-	addr := listen(t, e.app)
+	addr := serveLive(t, e.app).addr
 	before := e.counts(t)
 	ct, body := multipartBody(t, part{"file", "ssl.log", sslJSON}, part{"file", "x509.log", readShared(t, "tsv-wrccdc-slice/x509.log")})
 	pr, pw := io.Pipe()
@@ -647,7 +634,7 @@ func TestIngestIdempotencyKey(t *testing.T) {
 // did not read (refused before the upload), and after one it read.
 func TestIngestKeepAlive(t *testing.T) {
 	e := newIngestEnv(t, Config{})
-	addr := listen(t, e.app)
+	addr := serveLive(t, e.app).addr
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
 	reused := 0
 	send := func(method, path, key string, body []byte) int {
