@@ -15,17 +15,20 @@ import (
 	"github.com/cipherscope/cipherscope/query"
 )
 
-// TextFormat is a file format Export writes.
-type TextFormat int
+// ExportFormat is a file format Export writes.
+type ExportFormat int
 
-// Export formats. Both render fields as the API's JSON and CSV writers do: ip addresses as
-// canonical text, timestamps as RFC 3339 in UTC with trailing fractional zeros dropped,
-// NULL as JSON null or an empty CSV field.
+// Export formats. The text formats render fields as the API's JSON and CSV writers do:
+// ip addresses as canonical text, timestamps as RFC 3339 in UTC with trailing fractional
+// zeros dropped, NULL as JSON null or an empty CSV field.
 const (
 	// ExportCSV is CSV with a header row; a list is a JSON array in one field.
-	ExportCSV TextFormat = iota
+	ExportCSV ExportFormat = iota
 	// ExportNDJSON is one JSON object per line, each line ending in "\n".
 	ExportNDJSON
+	// ExportParquet is a zstd-compressed Parquet file with the API's Arrow types (those
+	// of Select): ip addresses as text, timestamps in microseconds (UTC), lists as lists.
+	ExportParquet
 )
 
 // exportStream is a running export: its bytes arrive through Read as DuckDB writes them.
@@ -49,7 +52,7 @@ type exportStream struct {
 //
 // Errors: Invalid with the query package's ErrorList for a bad request; an error while
 // DuckDB runs comes from Read (after the bytes written before it) and from Close.
-func (db *DB) Export(ctx context.Context, req query.Request, f TextFormat) (io.ReadCloser, error) {
+func (db *DB) Export(ctx context.Context, req query.Request, f ExportFormat) (io.ReadCloser, error) {
 	op := "export " + string(req.Dataset)
 	stmt, err := query.Compile(req, query.DuckDB)
 	if err != nil {
@@ -154,10 +157,10 @@ func isDone(c chan struct{}) bool {
 
 // copySQL wraps the compiled statement in COPY, projecting each column into its export
 // text form. The statement's ORDER BY stays inside: DuckDB keeps the order of an ordered
-// subquery through a projection (TestExportMatchesSelect checks it on a multi-threaded
-// table). The path is ours (MkdirTemp), never the user's, and is quoted as a literal
+// subquery through a projection (server's TestExportEqualsPages checks it on a
+// multi-threaded table). The path is ours (MkdirTemp), never the user's, and is quoted as a literal
 // because COPY does not take its target as a parameter.
-func copySQL(stmt *query.Statement, f TextFormat, path string) string {
+func copySQL(stmt *query.Statement, f ExportFormat, path string) string {
 	var b strings.Builder
 	b.WriteString("COPY (SELECT ")
 	for i, c := range stmt.Columns {
@@ -178,6 +181,8 @@ func copySQL(stmt *query.Statement, f TextFormat, path string) string {
 		b.WriteString(`' (FORMAT csv, HEADER true)`)
 	case ExportNDJSON:
 		b.WriteString(`' (FORMAT json)`)
+	case ExportParquet:
+		b.WriteString(`' (FORMAT parquet, COMPRESSION zstd)`)
 	}
 	return b.String()
 }
@@ -191,8 +196,10 @@ const rfc3339SQL = `CASE WHEN microsecond(%[1]s) %% 1000000 = 0 THEN strftime(%[
 // exportExpr is the SQL expression of one column in format f. Text, integers and
 // booleans are written by DuckDB as the API writes them; a float would not be (DuckDB
 // writes 1e-09 and a bare NaN), so the catalog has none and a new one must be handled here.
-func exportExpr(t query.Type, ident string, f TextFormat) string {
+func exportExpr(t query.Type, ident string, f ExportFormat) string {
 	switch {
+	case f == ExportParquet:
+		return ident // the stored types are the API's Arrow types
 	case t == query.Timestamp:
 		return fmt.Sprintf(rfc3339SQL, ident)
 	case t == query.StringList && f == ExportCSV:

@@ -49,7 +49,7 @@ func TestExport(t *testing.T) {
 	tests := []struct {
 		name string
 		req  query.Request
-		f    TextFormat
+		f    ExportFormat
 		want string
 	}{
 		{"csv", flows, ExportCSV,

@@ -109,7 +109,7 @@ type export struct {
 	ctx     context.Context
 	conn    net.Conn
 	zipName string // inner file name; "" for a plain stream
-	// Exactly one source: copied text from the store (formats with copied set) or
+	// Exactly one source: bytes copied from the store (formats with copied set) or
 	// keyset pages starting with first.
 	text  *bufio.Reader
 	close func() error // ends text's query
@@ -117,12 +117,12 @@ type export struct {
 	first array.RecordReader
 }
 
-// exportReadSize is how much copied text is read and flushed to the client at a time.
+// exportReadSize is how much of the store's bytes is read and flushed to the client at a time.
 const exportReadSize = 64 << 10
 
 // serveExport sends every matching row (capped by limit when given) in bounded memory.
-// Text formats (JSON, CSV, NDJSON) are written by the database itself, streamed as it
-// computes them (Store.Export); Arrow and Parquet are encoded from keyset pages of
+// JSON, CSV, NDJSON and Parquet are written by the database itself, streamed as it
+// computes them (Store.Export); Arrow is encoded from keyset pages of
 // Config.ExportBatchRows rows, each a separate query. The query starts, and its first
 // bytes or page arrive, before the status is sent, so a bad request still gets a problem
 // document; later failures cut the body short (see README).
@@ -285,7 +285,7 @@ func (e *export) start() error {
 	if !e.req.limitSet {
 		r.Limit = 0
 	}
-	rc, err := e.s.store.Export(e.ctx, r, e.f.copied.text)
+	rc, err := e.s.store.Export(e.ctx, r, e.f.copied.file)
 	if err != nil {
 		return err
 	}

@@ -41,10 +41,10 @@ type format struct {
 	copied *copiedForm
 }
 
-// copiedForm is an export format the store writes itself: text is what the store
+// copiedForm is an export format the store writes itself: file is what the store
 // produces, and envelope turns its NDJSON lines into the data array of a JSON document.
 type copiedForm struct {
-	text     engine.TextFormat
+	file     engine.ExportFormat
 	envelope bool
 }
 
@@ -67,13 +67,14 @@ type listWriter interface {
 // formats lists what the dataset routes produce; the first is the default.
 var formats = []format{
 	{mime: MIMEJSON, contentType: fiber.MIMEApplicationJSONCharsetUTF8, ext: "json", newWriter: newEnvelopeWriter,
-		copied: &copiedForm{text: engine.ExportNDJSON, envelope: true}},
+		copied: &copiedForm{file: engine.ExportNDJSON, envelope: true}},
 	{mime: MIMECSV, contentType: "text/csv; charset=utf-8; header=present", ext: "csv", newWriter: newCSVWriter,
-		copied: &copiedForm{text: engine.ExportCSV}},
+		copied: &copiedForm{file: engine.ExportCSV}},
 	{mime: MIMENDJSON, contentType: MIMENDJSON, ext: "ndjson", newWriter: newNDJSONWriter,
-		copied: &copiedForm{text: engine.ExportNDJSON}},
+		copied: &copiedForm{file: engine.ExportNDJSON}},
 	{mime: MIMEArrow, contentType: MIMEArrow, ext: "arrows", newWriter: newArrowWriter},
-	{mime: MIMEParquet, contentType: MIMEParquet, ext: "parquet", newWriter: newParquetWriter},
+	{mime: MIMEParquet, contentType: MIMEParquet, ext: "parquet", newWriter: newParquetWriter,
+		copied: &copiedForm{file: engine.ExportParquet}},
 }
 
 // offeredMIMEs is the list of media types, for negotiation and for the 406 message.

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -168,6 +169,8 @@ func TestArrowStreamReadsBack(t *testing.T) {
 
 func TestParquetReadsBack(t *testing.T) {
 	app := New(newTestDB(t), Config{})
+	live := serveLive(t, app)
+	pageSchema, _ := readParquet(t, get(t, app, q(disc, fmtColumns...), "Accept", MIMEParquet))
 	for _, tt := range []struct {
 		name  string
 		extra []string
@@ -176,37 +179,67 @@ func TestParquetReadsBack(t *testing.T) {
 		{"rows", nil, wantFmtRows},
 		{"empty result keeps the schema", []string{"filter", "serverPort = 1"}, wantFmtRows[:1]},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			r := get(t, app, q(disc, append(fmtColumns, tt.extra...)...), "Accept", MIMEParquet)
-			pf, err := file.NewParquetReader(bytes.NewReader([]byte(r.body)))
-			if err != nil {
-				t.Fatalf("%v (status %d)", err, r.status)
-			}
-			defer pf.Close()
-			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.NewGoAllocator())
-			if err != nil {
-				t.Fatal(err)
-			}
-			tbl, err := fr.ReadTable(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tbl.Release()
-			tr := array.NewTableReader(tbl, 0)
-			defer tr.Release()
-			var recs []arrow.RecordBatch
-			for tr.Next() {
-				rec := tr.RecordBatch()
-				rec.Retain()
-				recs = append(recs, rec)
-			}
-			got := arrowRows(t, tbl.Schema(), recs)
-			for _, rec := range recs {
-				rec.Release()
-			}
-			if !equalRows(got, tt.want) {
-				t.Errorf("got %q\nwant %q", got, tt.want)
-			}
-		})
+		for _, export := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s export=%t", tt.name, export), func(t *testing.T) {
+				params := append(fmtColumns, tt.extra...)
+				r := get(t, app, q(disc, params...), "Accept", MIMEParquet)
+				if export { // written by DuckDB, not by the server's Parquet writer
+					r = live.get(t, q(disc, append(params, "returnAsStream", "true")...), "Accept", MIMEParquet)
+				}
+				schema, got := readParquet(t, r)
+				if !equalRows(got, tt.want) {
+					t.Errorf("got %q\nwant %q", got, tt.want)
+				}
+				if !schemaTypesEqual(schema, pageSchema) {
+					t.Errorf("schema %v\nwant %v", schema, pageSchema)
+				}
+			})
+		}
 	}
+}
+
+// readParquet reads a Parquet response back with arrow-go: its schema and rows.
+func readParquet(t *testing.T, r response) (*arrow.Schema, [][]string) {
+	t.Helper()
+	pf, err := file.NewParquetReader(bytes.NewReader([]byte(r.body)))
+	if err != nil {
+		t.Fatalf("%v (status %d)", err, r.status)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.NewGoAllocator())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	tr := array.NewTableReader(tbl, 0)
+	defer tr.Release()
+	var recs []arrow.RecordBatch
+	for tr.Next() {
+		rec := tr.RecordBatch()
+		rec.Retain()
+		recs = append(recs, rec)
+	}
+	got := arrowRows(t, tbl.Schema(), recs)
+	for _, rec := range recs {
+		rec.Release()
+	}
+	return tbl.Schema(), got
+}
+
+// schemaTypesEqual compares column names and types, ignoring metadata and nullability.
+func schemaTypesEqual(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i := range a.NumFields() {
+		fa, fb := a.Field(i), b.Field(i)
+		if fa.Name != fb.Name || !arrow.TypeEqual(fa.Type, fb.Type) {
+			return false
+		}
+	}
+	return true
 }

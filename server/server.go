@@ -30,9 +30,9 @@ type Store interface {
 	SelectAfter(ctx context.Context, req query.Request, after []any) (array.RecordReader, error)
 	// Count returns how many rows req would return without Limit and Offset.
 	Count(ctx context.Context, req query.Request) (int64, error)
-	// Export streams every row of req (Limit caps them when set) in a text format,
+	// Export streams every row of req (Limit caps them when set) as a file in format f,
 	// produced by the database itself; the caller closes it, which stops the query.
-	Export(ctx context.Context, req query.Request, f engine.TextFormat) (io.ReadCloser, error)
+	Export(ctx context.Context, req query.Request, f engine.ExportFormat) (io.ReadCloser, error)
 	// RowCount returns the number of stored rows of a dataset; /readyz uses it as a
 	// cheap probe that the database answers.
 	RowCount(ctx context.Context, ds query.Dataset) (int64, error)
@@ -86,7 +86,7 @@ type Config struct {
 	// ExportTimeout bounds a returnAsStream or returnAsZipFile export, query and
 	// transfer together (QueryTimeout is for pages).
 	ExportTimeout time.Duration
-	// ExportBatchRows is the page size of Arrow and Parquet exports, which are encoded
+	// ExportBatchRows is the page size of Arrow exports, which are encoded
 	// from keyset pages: the most rows held in memory at once.
 	ExportBatchRows int
 	// Now is the clock of relative time frames; nil means time.Now. Tests inject one.

@@ -313,7 +313,7 @@ func (f fakeStore) Select(ctx context.Context, _ query.Request) (array.RecordRea
 func (f fakeStore) SelectAfter(ctx context.Context, _ query.Request, _ []any) (array.RecordReader, error) {
 	return f.selectFn(ctx)
 }
-func (f fakeStore) Export(ctx context.Context, _ query.Request, _ engine.TextFormat) (io.ReadCloser, error) {
+func (f fakeStore) Export(ctx context.Context, _ query.Request, _ engine.ExportFormat) (io.ReadCloser, error) {
 	rr, err := f.selectFn(ctx)
 	if err != nil {
 		return nil, err

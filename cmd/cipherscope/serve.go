@@ -69,7 +69,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&o.maxQueries, "max-concurrent-queries", server.DefaultMaxConcurrentQueries, "queries running at once (503 with Retry-After beyond, after --queue-wait)")
 	fs.DurationVar(&o.queueWait, "queue-wait", server.DefaultQueueWait, "how long a request waits for a free query slot")
 	fs.DurationVar(&o.exportTimeout, "export-timeout", server.DefaultExportTimeout, "time limit of one returnAsStream/returnAsZipFile export")
-	fs.IntVar(&o.exportBatchRows, "export-batch-rows", server.DefaultExportBatchRows, "rows per query of an Arrow or Parquet export (bounds its memory)")
+	fs.IntVar(&o.exportBatchRows, "export-batch-rows", server.DefaultExportBatchRows, "rows per query of an Arrow export (bounds its memory)")
 	fs.Int64Var(&o.maxUploadBytes, "max-upload-bytes", server.DefaultMaxUploadBytes, "largest upload to POST /api/v1/ingest in bytes, multipart framing included (413 above)")
 	fs.StringVar(&o.uploadDir, "upload-dir", "", "`directory` where POST /api/v1/ingest spools uploads, one private subdirectory per request, removed after it (default: the system temporary directory)")
 	fs.DurationVar(&o.ingestTimeout, "ingest-timeout", server.DefaultIngestTimeout, "time limit of one POST /api/v1/ingest: upload, parsing and loading (504 after it)")
