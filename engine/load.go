@@ -4,11 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql/driver"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -167,6 +171,15 @@ func loadTx(ctx context.Context, conn *duckdb.Conn, inputs []Input, readers []*i
 	if err != nil {
 		return err
 	}
+	// Arrow views of failed statements are released only after the rollback: DuckDB
+	// finishes an interrupted scan when the connection's next statement is prepared, and
+	// reading a released stream then panics ("misuse of an invalid Handle").
+	var held []func()
+	defer func() {
+		for _, release := range held {
+			release()
+		}
+	}()
 	defer func() {
 		if err != nil {
 			if rerr := tx.Rollback(); rerr != nil {
@@ -177,7 +190,7 @@ func loadTx(ctx context.Context, conn *duckdb.Conn, inputs []Input, readers []*i
 	}()
 	for i, in := range inputs {
 		*current = i
-		if err := loadOne(ctx, conn, in.Dataset, readers[i], &stats[i]); err != nil {
+		if err := loadOne(ctx, conn, in.Dataset, readers[i], &stats[i], &held); err != nil {
 			return err
 		}
 	}
@@ -189,17 +202,18 @@ func loadTx(ctx context.Context, conn *duckdb.Conn, inputs []Input, readers []*i
 }
 
 // loadOne stores one input inside the caller's transaction and fills Inserted and Updated.
-func loadOne(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipReader, stats *LoadStats) error {
+// held collects the Arrow views of failed statements (see loadTx).
+func loadOne(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipReader, stats *LoadStats, held *[]func()) error {
 	before, err := countRows(ctx, conn, ds)
 	if err != nil {
 		return err
 	}
-	view := "cs_load_" + randomHex()
 	var affected int64
+	view := "cs_load_" + randomHex()
 	if ds == query.Discovery {
-		affected, err = loadDiscovery(ctx, conn, in, view)
+		affected, err = loadDiscovery(ctx, conn, in, before > 0, held)
 	} else {
-		affected, err = insertFromView(ctx, conn, insertSQL(ds, view), in, view)
+		affected, err = insertFromView(ctx, conn, viewStmt{view, insertSQL(ds, view)}, in, held)
 	}
 	if err != nil {
 		return err
@@ -213,48 +227,91 @@ func loadOne(ctx context.Context, conn *duckdb.Conn, ds query.Dataset, in *ipRea
 	return nil
 }
 
-// loadDiscovery stages the new observations of the input (a view can be read only once)
-// in a temporary table, adds the flows not stored yet, then the observations with their
-// flow ids; all inside the caller's transaction. It returns the observations inserted.
-func loadDiscovery(ctx context.Context, conn *duckdb.Conn, in *ipReader, view string) (int64, error) {
-	stage := "cs_stage_" + randomHex()
-	if _, err := insertFromView(ctx, conn, stageSQL(view, stage), in, view); err != nil {
+// loadDiscovery stores the input's new observations and the flows not stored yet, all
+// inside the caller's transaction, and returns the observations inserted. stored says
+// whether the observation table holds rows (else no anti-join is needed).
+//
+// The input is split while DuckDB reads it (flowSplitter): the four per-observation
+// columns and a local flow number go to the staging table; the flow columns go, once per
+// distinct flow key, to a second, small table. Flows are then matched with the stored
+// ones on the key (IS NOT DISTINCT FROM: most key columns may be NULL) at the size of
+// the distinct flows, and the observations take their flow ids by an integer join.
+// It replaced staging all 35 columns, a GROUP BY over the 11 key columns of every row
+// and a join of every row with the flow table on those 11 columns: a Load of 1M fixture
+// observations (136k flows) into a file database went from 4.7-5.0 s (7.5-8.1 s of CPU)
+// to 3.0-3.3 s (3.4-4.5 s of CPU) on 2 shared cores.
+func loadDiscovery(ctx context.Context, conn *duckdb.Conn, in *ipReader, stored bool, held *[]func()) (int64, error) {
+	split := newFlowSplitter(in)
+	defer split.Release()
+	stage, flows, fmap := "cs_stage_"+randomHex(), "cs_flows_"+randomHex(), "cs_fmap_"+randomHex()
+	if _, err := insertFromView(ctx, conn, stageSQL("cs_load_"+randomHex(), stage, stored), split, held); err != nil {
 		return 0, err
 	}
-	if _, err := conn.ExecContext(ctx, flowInsertSQL(stage), nil); err != nil {
-		return 0, err
+	temps := []string{stage}
+	defer func() {
+		for _, t := range temps {
+			// Best effort: on error the rollback removes them; on success this is the cleanup.
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+quoteIdent(t), nil)
+		}
+	}()
+	if split.maybeDuplicates() {
+		// Two input rows may share an obsUid: keep one per obsUid (rare, so not paid always).
+		dedup := "cs_stage_" + randomHex()
+		temps = append(temps, dedup)
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT DISTINCT ON (%s) * FROM %s",
+			quoteIdent(dedup), quoteIdent(query.ObservationIDColumn), quoteIdent(stage)), nil); err != nil {
+			return 0, err
+		}
+		stage = dedup
 	}
-	res, err := conn.ExecContext(ctx, obsInsertSQL(stage), nil)
+	fr, err := split.flowReader()
 	if err != nil {
 		return 0, err
 	}
-	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE "+quoteIdent(stage), nil); err != nil {
+	defer fr.Release()
+	temps = append(temps, flows, fmap)
+	if _, err := insertFromView(ctx, conn, localFlowsSQL("cs_load_"+randomHex(), flows), fr, held); err != nil {
+		return 0, err
+	}
+	for _, stmt := range []string{flowMapSQL(stage, flows, fmap), flowInsertSQL(flows, fmap)} {
+		if _, err := conn.ExecContext(ctx, stmt, nil); err != nil {
+			return 0, err
+		}
+	}
+	res, err := conn.ExecContext(ctx, obsInsertSQL(stage, fmap), nil)
+	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
 }
 
-// insertFromView registers the reader as a view, runs stmt (which reads it), and
-// drops the view before releasing the Arrow stream.
-func insertFromView(ctx context.Context, conn *duckdb.Conn, stmt string, in *ipReader, view string) (int64, error) {
+// insertFromView registers the reader as the view of vs, runs vs.stmt (which reads it),
+// and drops the view before releasing the Arrow stream.
+func insertFromView(ctx context.Context, conn *duckdb.Conn, vs viewStmt, in array.RecordReader, held *[]func()) (int64, error) {
 	a, err := duckdb.NewArrowFromConn(conn)
 	if err != nil {
 		return 0, err
 	}
-	release, err := a.RegisterView(in, view)
+	release, err := a.RegisterView(in, vs.view)
 	if err != nil {
 		return 0, err
 	}
-	defer release()
-	res, err := conn.ExecContext(ctx, stmt, nil)
+	res, err := conn.ExecContext(ctx, vs.stmt, nil)
 	if err != nil {
-		return 0, err // the transaction is aborted; its rollback removes the view
+		// The transaction is aborted; its rollback removes the view, and only then may
+		// the stream go (loadTx).
+		*held = append(*held, release)
+		return 0, err
 	}
-	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW "+quoteIdent(view), nil); err != nil {
+	defer release()
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW "+quoteIdent(vs.view), nil); err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
 }
+
+// viewStmt is a statement that reads an Arrow view registered under the name view.
+type viewStmt struct{ view, stmt string }
 
 func countRows(ctx context.Context, conn *duckdb.Conn, ds query.Dataset) (int64, error) {
 	rows, err := conn.QueryContext(ctx, "SELECT count(*) FROM "+quoteIdent(tableName(ds)), nil)
@@ -303,21 +360,36 @@ func insertSQL(ds query.Dataset, view string) string {
 	return certInsertSQL(view)
 }
 
-// stageSQL copies the view's observations whose obsUid is not stored yet, one per obsUid,
-// into a temporary table of the input columns (IP fields expanded). An anti-join rather
-// than a unique index: see createTableSQL.
-func stageSQL(view, stage string) string {
-	cols := inputColumns(query.Discovery)
-	exprs := make([]string, len(cols))
-	for i, c := range cols {
-		exprs[i] = selectExpr(c) + " AS " + quoteIdent(c.Name)
+// stageSQL stages the view's observation columns and local flow numbers (flowSplitter),
+// leaving out, when stored, the observations whose obsUid is stored already (an anti-join
+// rather than a unique index: see createTableSQL).
+func stageSQL(view, stage string, stored bool) viewStmt {
+	var cols []string
+	for _, f := range splitObsFields() {
+		cols = append(cols, quoteIdent(f))
 	}
-	id := quoteIdent(query.ObservationIDColumn)
-	return fmt.Sprintf("CREATE TEMP TABLE %[1]s AS\nSELECT DISTINCT ON (%[5]s) %[2]s\nFROM %[3]s v\nWHERE NOT EXISTS (SELECT 1 FROM %[4]s t WHERE t.%[5]s = v.%[5]s)",
-		quoteIdent(stage), strings.Join(exprs, ", "), quoteIdent(view), quoteIdent(query.DiscoveryTable), id)
+	stmt := fmt.Sprintf("CREATE TEMP TABLE %s AS\nSELECT %s FROM %s v", quoteIdent(stage), strings.Join(cols, ", "), quoteIdent(view))
+	if stored {
+		id := quoteIdent(query.ObservationIDColumn)
+		stmt += fmt.Sprintf("\nWHERE NOT EXISTS (SELECT 1 FROM %s t WHERE t.%s = v.%s)", quoteIdent(query.DiscoveryTable), id, id)
+	}
+	return viewStmt{view, stmt}
 }
 
-// flowMatch is the join condition of staged rows s and stored flows f: every key column
+// localFlowColumn numbers the distinct flow keys of one load (flowSplitter).
+const localFlowColumn = "cs_flow"
+
+// localFlowsSQL stores the view of the input's distinct flows (one row per local flow
+// number, the flow table's columns, IP numbers recombined).
+func localFlowsSQL(view, flows string) viewStmt {
+	sel := []string{quoteIdent(localFlowColumn)}
+	for _, c := range tables(query.Discovery)[0].Columns[1:] {
+		sel = append(sel, selectExpr(c)+" AS "+quoteIdent(c.Name))
+	}
+	return viewStmt{view, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT %s FROM %s", quoteIdent(flows), strings.Join(sel, ", "), quoteIdent(view))}
+}
+
+// flowMatch is the join condition of local flows s and stored flows f: every key column
 // equal, NULL matching NULL.
 func flowMatch() string {
 	var on []string
@@ -328,51 +400,48 @@ func flowMatch() string {
 	return strings.Join(on, " AND ")
 }
 
-// flowInsertSQL adds the staged flows that are not stored yet, numbered after the largest
-// stored flow id. Derived fields and IP comparison columns are functions of the key.
-func flowInsertSQL(stage string) string {
-	flowCols := tables(query.Discovery)[0].Columns[1:]
-	keys := map[string]bool{}
-	for _, k := range flowKeyColumns() {
-		keys[k] = true
-	}
-	var names, sel, group []string
-	for _, c := range flowCols {
+// flowMapSQL maps each local flow that staged observations use to its flow id: the
+// stored flow with the same key, else a new id after the largest stored one (isNew).
+func flowMapSQL(stage, flows, fmap string) string {
+	lf, id := quoteIdent(localFlowColumn), quoteIdent(query.FlowIDColumn)
+	table := quoteIdent(query.FlowTable)
+	return fmt.Sprintf("CREATE TEMP TABLE %[1]s AS\n"+
+		"SELECT %[2]s, old IS NULL AS isNew, CAST(coalesce(old, (SELECT coalesce(max(%[3]s), 0) FROM %[4]s) + "+
+		"row_number() OVER (PARTITION BY old IS NULL ORDER BY %[2]s)) AS %[5]s) AS %[3]s\n"+
+		"FROM (SELECT s.%[2]s, f.%[3]s AS old FROM %[6]s s LEFT JOIN %[4]s f ON %[7]s\n"+
+		"WHERE s.%[2]s IN (SELECT %[2]s FROM %[8]s))",
+		quoteIdent(fmap), lf, id, table, flowIDType, quoteIdent(flows), flowMatch(), quoteIdent(stage))
+}
+
+// flowInsertSQL adds the new flows. Derived fields and IP comparison columns are
+// functions of the key: the first input row of each flow gave them.
+func flowInsertSQL(flows, fmap string) string {
+	var names, sel []string
+	for _, c := range tables(query.Discovery)[0].Columns[1:] {
 		q := quoteIdent(c.Name)
-		names = append(names, q)
-		if keys[c.Name] {
-			sel = append(sel, q)
-			group = append(group, q)
-		} else {
-			sel = append(sel, "any_value("+q+") AS "+q)
-		}
+		names, sel = append(names, q), append(sel, "s."+q)
 	}
 	id := quoteIdent(query.FlowIDColumn)
-	flows := quoteIdent(query.FlowTable)
-	return fmt.Sprintf("INSERT INTO %[1]s (%[2]s, %[3]s)\n"+
-		"SELECT CAST((SELECT coalesce(max(%[2]s), 0) FROM %[1]s) + row_number() OVER () AS %[7]s), %[3]s\n"+
-		"FROM (SELECT %[4]s FROM %[5]s GROUP BY %[6]s) s\n"+
-		"WHERE NOT EXISTS (SELECT 1 FROM %[1]s f WHERE %[8]s)",
-		flows, id, strings.Join(names, ", "), strings.Join(sel, ", "), quoteIdent(stage), strings.Join(group, ", "),
-		flowIDType, flowMatch())
+	return fmt.Sprintf("INSERT INTO %s (%s, %s)\nSELECT m.%s, %s\nFROM %s s JOIN %s m USING (%s)\nWHERE m.isNew",
+		quoteIdent(query.FlowTable), id, strings.Join(names, ", "), id, strings.Join(sel, ", "),
+		quoteIdent(flows), quoteIdent(fmap), quoteIdent(localFlowColumn))
 }
 
 // obsInsertSQL inserts the staged observations with the ids of their flows.
-func obsInsertSQL(stage string) string {
-	obsCols := tables(query.Discovery)[1].Columns
+func obsInsertSQL(stage, fmap string) string {
 	var names, sel []string
-	for _, c := range obsCols {
+	for _, c := range tables(query.Discovery)[1].Columns {
 		q := quoteIdent(c.Name)
 		names = append(names, q)
 		if c.Name == query.FlowIDColumn {
-			sel = append(sel, "f."+q)
+			sel = append(sel, "m."+q)
 		} else {
 			sel = append(sel, "s."+q)
 		}
 	}
-	return fmt.Sprintf("INSERT INTO %s (%s)\nSELECT %s\nFROM %s s JOIN %s f ON %s",
+	return fmt.Sprintf("INSERT INTO %s (%s)\nSELECT %s\nFROM %s s JOIN %s m USING (%s)",
 		quoteIdent(query.DiscoveryTable), strings.Join(names, ", "), strings.Join(sel, ", "),
-		quoteIdent(stage), quoteIdent(query.FlowTable), flowMatch())
+		quoteIdent(stage), quoteIdent(fmap), quoteIdent(localFlowColumn))
 }
 
 // certInsertSQL upserts certificates. Input rows are first grouped per fingerprint because
@@ -432,4 +501,245 @@ func compatibleType(got, want arrow.DataType) bool {
 		return ok && g.Unit == w.Unit && (g.TimeZone == "" || g.TimeZone == "UTC")
 	}
 	return arrow.TypeEqual(got, want)
+}
+
+// splitObsFields are the columns of the staging table: the per-observation input
+// columns and the local flow number.
+func splitObsFields() []string {
+	var out []string
+	for _, f := range InputSchema(query.Discovery).Fields() {
+		if isObservationColumn(f.Name) {
+			out = append(out, f.Name)
+		}
+	}
+	return append(out, localFlowColumn)
+}
+
+// flowSplitter reads a discovery ipReader and splits it while DuckDB pulls it: each
+// batch it passes on holds the per-observation columns plus localFlowColumn, the number
+// of the row's flow key among the distinct keys of this input; the first row of each
+// distinct key is copied, with every flow column, into the batches of flowReader. It
+// also keeps a 64-bit hash of every obsUid, so that the costly DISTINCT ON runs only
+// when two hashes are equal.
+//
+// Memory: the distinct flow keys (their bytes, ~100-200 bytes each) and flow rows, and
+// 8 bytes of uid hash per input row, for the duration of the load.
+type flowSplitter struct {
+	in       *ipReader
+	schema   *arrow.Schema // what DuckDB reads
+	obsCols  []int         // columns of in passed on
+	flowCols []int         // columns of in that the flow table stores
+	keyCols  []int         // columns of in that form the flow key
+	refs     atomic.Int64
+
+	// DuckDB calls Next from its threads one at a time; mu orders that state with the
+	// reads after the statement.
+	mu    sync.Mutex
+	cur   arrow.RecordBatch
+	keys  map[string]int32 // flow key -> local flow number
+	key   []byte
+	flows *array.RecordBuilder
+	done  []arrow.RecordBatch // cut from flows
+	uids  []uint64            // hashes of the obsUids (a slice sorted once: cheaper than a set)
+	seed  maphash.Seed
+}
+
+func newFlowSplitter(in *ipReader) *flowSplitter {
+	in.Retain()
+	s := &flowSplitter{in: in, keys: map[string]int32{}, seed: maphash.MakeSeed()}
+	s.refs.Store(1)
+	isKey := map[string]bool{}
+	for _, k := range flowKeyColumns() {
+		isKey[k] = true
+	}
+	var obs []arrow.Field
+	flows := []arrow.Field{{Name: localFlowColumn, Type: arrow.PrimitiveTypes.Int32}}
+	for i, f := range in.Schema().Fields() {
+		if isObservationColumn(f.Name) {
+			s.obsCols = append(s.obsCols, i)
+			obs = append(obs, f)
+			continue
+		}
+		s.flowCols = append(s.flowCols, i)
+		flows = append(flows, f)
+		if isKey[f.Name] {
+			s.keyCols = append(s.keyCols, i)
+		}
+	}
+	s.schema = arrow.NewSchema(append(obs, arrow.Field{Name: localFlowColumn, Type: arrow.PrimitiveTypes.Int32}), nil)
+	s.flows = array.NewRecordBuilder(in.mem, arrow.NewSchema(flows, nil))
+	return s
+}
+
+// Retain adds a reference.
+func (s *flowSplitter) Retain() { s.refs.Add(1) }
+
+// Release drops a reference; the last one releases everything held.
+func (s *flowSplitter) Release() {
+	if s.refs.Add(-1) != 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur != nil {
+		s.cur.Release()
+	}
+	for _, b := range s.done {
+		b.Release()
+	}
+	s.flows.Release()
+	s.in.Release()
+}
+
+// Schema is the observation columns and localFlowColumn.
+func (s *flowSplitter) Schema() *arrow.Schema { return s.schema }
+
+// RecordBatch is the current batch.
+func (s *flowSplitter) RecordBatch() arrow.RecordBatch { return s.cur }
+
+// Record is RecordBatch under its deprecated name.
+func (s *flowSplitter) Record() arrow.RecordBatch { return s.cur }
+
+// Err is the input's error (the ipReader's, which LoadAll reports).
+func (s *flowSplitter) Err() error { return s.in.Err() }
+
+// Next reads the next input batch and splits it.
+func (s *flowSplitter) Next() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur != nil {
+		s.cur.Release()
+		s.cur = nil
+	}
+	if !s.in.Next() {
+		return false
+	}
+	rec := s.in.RecordBatch()
+	n := int(rec.NumRows())
+	ids := array.NewInt32Builder(s.in.mem)
+	defer ids.Release()
+	ids.Reserve(n)
+	uids, _ := rec.Column(s.obsUIDCol()).(*array.String)
+	for i := range n {
+		s.key = s.key[:0]
+		for _, c := range s.keyCols {
+			s.key = appendKey(s.key, rec.Column(c), i)
+		}
+		id, ok := s.keys[string(s.key)]
+		if !ok {
+			id = int32(len(s.keys))
+			s.keys[string(s.key)] = id
+			s.addFlow(rec, i, id)
+		}
+		ids.UnsafeAppend(id)
+		if uids != nil {
+			s.uids = append(s.uids, maphash.String(s.seed, uids.Value(i)))
+		}
+	}
+	cols := make([]arrow.Array, 0, len(s.obsCols)+1)
+	for _, c := range s.obsCols {
+		cols = append(cols, rec.Column(c))
+	}
+	flowIDs := ids.NewArray()
+	defer flowIDs.Release()
+	s.cur = array.NewRecordBatch(s.schema, append(cols, flowIDs), int64(n))
+	return true
+}
+
+// obsUIDCol is the index of obsUid among the input columns.
+func (s *flowSplitter) obsUIDCol() int {
+	return s.in.Schema().FieldIndices(query.ObservationIDColumn)[0]
+}
+
+// maybeDuplicates reports whether two input rows may share an obsUid; call it after
+// DuckDB has read the whole input.
+func (s *flowSplitter) maybeDuplicates() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	slices.Sort(s.uids)
+	for i := 1; i < len(s.uids); i++ {
+		if s.uids[i] == s.uids[i-1] {
+			return true
+		}
+	}
+	return false
+}
+
+// addFlow copies row i's flow columns as local flow id.
+func (s *flowSplitter) addFlow(rec arrow.RecordBatch, i int, id int32) {
+	s.flows.Field(0).(*array.Int32Builder).Append(id)
+	for j, c := range s.flowCols {
+		copyValue(s.flows.Field(j+1), rec.Column(c), i)
+	}
+	if s.flows.Field(0).Len() >= 64*1024 {
+		s.done = append(s.done, s.flows.NewRecordBatch())
+	}
+}
+
+// flowReader returns the distinct flows of the input read so far; call it after DuckDB
+// has read the whole input.
+func (s *flowSplitter) flowReader() (array.RecordReader, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.flows.Field(0).Len() > 0 {
+		s.done = append(s.done, s.flows.NewRecordBatch())
+	}
+	rr, err := array.NewRecordReader(s.flows.Schema(), s.done)
+	for _, b := range s.done {
+		b.Release() // the reader holds them now
+	}
+	s.done = nil
+	return rr, err
+}
+
+// appendKey appends value i of a key column to a flow key: a NULL marker, else the
+// value, length-prefixed (so that no two different keys encode alike).
+func appendKey(key []byte, col arrow.Array, i int) []byte {
+	if col.IsNull(i) {
+		return append(key, 0)
+	}
+	switch a := col.(type) {
+	case *array.String:
+		v := a.Value(i)
+		key = binary.AppendUvarint(append(key, 1), uint64(len(v)))
+		return append(key, v...)
+	case *array.Int64:
+		return binary.LittleEndian.AppendUint64(append(key, 1), uint64(a.Value(i)))
+	}
+	v := col.ValueStr(i) // other key types: none in the catalog today
+	key = binary.AppendUvarint(append(key, 2), uint64(len(v)))
+	return append(key, v...)
+}
+
+// copyValue appends value i of col to b (same type).
+func copyValue(b array.Builder, col arrow.Array, i int) {
+	if col.IsNull(i) {
+		b.AppendNull()
+		return
+	}
+	switch a := col.(type) {
+	case *array.String:
+		b.(*array.StringBuilder).Append(a.Value(i))
+	case *array.Int64:
+		b.(*array.Int64Builder).Append(a.Value(i))
+	case *array.Uint64:
+		b.(*array.Uint64Builder).Append(a.Value(i))
+	case *array.Uint8:
+		b.(*array.Uint8Builder).Append(a.Value(i))
+	case *array.Boolean:
+		b.(*array.BooleanBuilder).Append(a.Value(i))
+	case *array.Float64:
+		b.(*array.Float64Builder).Append(a.Value(i))
+	case *array.Timestamp:
+		b.(*array.TimestampBuilder).Append(a.Value(i))
+	case *array.List:
+		lb := b.(*array.ListBuilder)
+		lb.Append(true)
+		start, end := a.ValueOffsets(i)
+		for j := start; j < end; j++ {
+			copyValue(lb.ValueBuilder(), a.ListValues(), int(j))
+		}
+	default:
+		panic(fmt.Sprintf("engine: flow column of type %s", col.DataType()))
+	}
 }

@@ -489,3 +489,24 @@ func TestLoadAllIsOneTransaction(t *testing.T) {
 		t.Errorf("LoadAll(nil) = %v, %v", st, err)
 	}
 }
+
+// TestLoadAddsNoFlowWithoutObservations: the flows of input rows that are not stored (an
+// obsUid stored already, or repeated within the input) are not stored either, unless a
+// stored row uses them.
+func TestLoadAddsNoFlowWithoutObservations(t *testing.T) {
+	db := openTest(t, "")
+	mustLoad(t, db, query.Discovery, []row{obs("a", "10.0.0.1", "10.0.0.2")})
+	st := mustLoad(t, db, query.Discovery, []row{obs("a", "10.0.0.9", "10.0.0.2"), obs("b", "10.0.0.1", "10.0.0.2"),
+		obs("c", "10.0.0.7", "10.0.0.2"), obs("c", "10.0.0.8", "10.0.0.2")})
+	if st.Inserted != 2 || st.Skipped != 2 {
+		t.Errorf("stats %+v, want 2 inserted, 2 skipped", st)
+	}
+	got := queryStrings(t, db, `SELECT "obsUid", "clientIp", CAST("flowId" AS VARCHAR) FROM discovery_obs JOIN discovery_flow USING ("flowId") ORDER BY 1`)
+	if len(got) != 3 || got[0][1] != "10.0.0.1" || got[1][1] != "10.0.0.1" || got[0][2] != got[1][2] ||
+		(got[2][1] != "10.0.0.7" && got[2][1] != "10.0.0.8") {
+		t.Errorf("rows %v", got)
+	}
+	if n := queryStrings(t, db, `SELECT count(*) FROM discovery_flow`); n[0][0] != "2" {
+		t.Errorf("flow rows = %v, want 2 (no flow without an observation)", n)
+	}
+}

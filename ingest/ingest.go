@@ -4,25 +4,40 @@
 //
 // # Atomicity
 //
-// A run parses and validates every file before it writes anything: any input error
-// (without SkipInvalid) leaves the database untouched. The rows of all datasets
-// (certificates, then discovery) are then stored by one engine.LoadAll, one transaction:
-// a database failure, a cancellation or a killed process leaves the database exactly as
-// it was, and re-running the same ingest is safe (loads de-duplicate).
+// A run stores everything in one engine.LoadAll, one transaction: any input error
+// (without SkipInvalid), a database failure, a cancellation or a killed process leaves
+// the database exactly as it was, and re-running the same ingest is safe (loads
+// de-duplicate). Files are recognised before anything is read, so a file of unknown
+// format fails the run at once.
+//
+// # Streaming and memory
+//
+// Observations and certificates stream into the transaction: DuckDB reads record batches
+// while they are parsed (on another core), so memory stays bounded by a few batches
+// whatever the size of the input, with three exceptions that a join needs whole:
+//
+//   - Zeek conn.log rows, indexed by uid (~90 bytes a row) and x509.log certificates,
+//     read before the transaction, so that each ssl.log row is joined as it is read;
+//   - ssl.log rows in a file that also holds conn or x509 rows (a combined JSON stream,
+//     recognised by the first row): held as Arrow batches (~300 bytes a row) until every
+//     file has been read. When a file recognised as ssl.log turns out to hold other rows,
+//     the transaction is rolled back and the run repeated that way;
+//   - certificates of PEM/DER files (few), and per certificate what the observations
+//     say about it (first and last seen, servers).
+//
+// Observations go first, then certificates (their first/last seen and server counts
+// come from the observations of the same run).
 package ingest
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -64,10 +79,26 @@ type Options struct {
 	SkipInvalid bool
 	// Examples is how many skipped lines the summary quotes; 0 means 5.
 	Examples int
-	// Progress, when set, is called after each file is read.
-	Progress func(file string, done, total int)
+	// Progress, when set, is called every ProgressInterval while the files are read and
+	// stored, and a last time (Done) before Run returns; from one goroutine, never
+	// concurrently.
+	Progress func(Progress)
 	// Allocator backs the Arrow batches; nil means the default allocator.
 	Allocator memory.Allocator
+}
+
+// ProgressInterval is how often Options.Progress is called.
+const ProgressInterval = 200 * time.Millisecond
+
+// Progress is how far a run is.
+type Progress struct {
+	Files      int           // input files (not counting ignored ones)
+	Bytes      int64         // bytes read so far from the files as stored (gzip: compressed)
+	TotalBytes int64         // the files' sizes
+	Rows       int64         // rows read so far: log lines, certificates, native rows
+	Elapsed    time.Duration // since Run started
+	Restarts   int           // times the run started over (a combined Zeek log; see the package doc)
+	Done       bool          // the last call
 }
 
 // Summary reports a run.
@@ -80,6 +111,10 @@ type Summary struct {
 	Ignored  []string                           // files found in directories whose format is not recognised
 	Examples []string                           // the first skipped lines' errors
 	Duration time.Duration
+}
+
+func newSummary() Summary {
+	return Summary{Kinds: map[string]int{}, Rows: map[query.Dataset]int64{}, Loaded: map[query.Dataset]engine.LoadStats{}}
 }
 
 // InputError is a problem with the input (a malformed line, an unrecognisable file);
@@ -101,63 +136,80 @@ func IsInputError(err error) bool {
 // Run ingests every file under paths (directories recursively) into db.
 func Run(ctx context.Context, db *engine.DB, paths []string, opt Options) (Summary, error) {
 	start := time.Now()
-	r, err := newRun(opt)
-	if err != nil {
+	if opt.Format == "" {
+		opt.Format = Auto
+	}
+	if _, err := ParseFormat(string(opt.Format)); err != nil {
 		return Summary{}, err
 	}
+	if opt.Examples <= 0 {
+		opt.Examples = 5
+	}
+	prog := &progress{start: start}
+	defer prog.stop()
+	sum, err := runOnce(ctx, db, paths, opt, prog, true)
+	if errors.Is(err, zeek.ErrNotSSL) {
+		// A combined Zeek log: nothing is stored; read it again, joining at the end.
+		prog.restart()
+		sum, err = runOnce(ctx, db, paths, opt, prog, false)
+	}
+	sum.Duration = time.Since(start)
+	return sum, err
+}
+
+// run is the state of one pass of Run.
+type run struct {
+	opt    Options
+	prog   *progress
+	stream bool // ssl.log files stream (else they are read before the transaction)
+
+	mu   sync.Mutex // sum, as readers run on other goroutines
+	sum  Summary
+	zeek *zeek.Assembler
+	cert *batch.Builder                        // certificates of PEM/DER files and of x509.log
+	held map[query.Dataset][]arrow.RecordBatch // native rows read before the transaction
+}
+
+func runOnce(ctx context.Context, db *engine.DB, paths []string, opt Options, prog *progress, stream bool) (Summary, error) {
+	r := &run{opt: opt, prog: prog, stream: stream, sum: newSummary(),
+		zeek: zeek.NewAssembler(opt.Allocator), cert: batch.NewBuilder(opt.Allocator, query.Cert, 0),
+		held: map[query.Dataset][]arrow.RecordBatch{}}
 	defer r.release()
 	files, err := expand(paths)
 	if err != nil {
 		return r.sum, err
 	}
-	for i, f := range files {
+	srcs, err := r.plan(files)
+	if err != nil {
+		return r.sum, err
+	}
+	var total int64
+	for _, s := range srcs {
+		total += s.size
+	}
+	prog.begin(opt.Progress, len(srcs), total, func() int64 { return r.zeek.RowsRead() })
+	// Before the transaction: what the joins need whole (see the package doc).
+	for _, s := range srcs {
 		if err := ctx.Err(); err != nil {
 			return r.sum, err
 		}
-		if err := r.readFile(f.path, f.walked); err != nil {
-			return r.sum, err
-		}
-		r.sum.Files++
-		if opt.Progress != nil {
-			opt.Progress(f.path, i+1, len(files))
+		if !r.streams(s) {
+			if err := r.readFile(s); err != nil {
+				return r.sum, err
+			}
 		}
 	}
-	err = r.load(ctx, db)
-	r.sum.Duration = time.Since(start)
+	err = r.load(ctx, db, srcs)
+	if err == nil {
+		r.sum.Files = len(srcs)
+	}
 	return r.sum, err
 }
 
-// run is the state of one Run.
-type run struct {
-	opt   Options
-	sum   Summary
-	zeek  *zeek.Assembler
-	disc  *batch.Builder
-	cert  *batch.Builder
-	extra map[query.Dataset][]arrow.RecordBatch // native batches, already in InputSchema
-}
-
-func newRun(opt Options) (*run, error) {
-	if opt.Format == "" {
-		opt.Format = Auto
-	}
-	if _, err := ParseFormat(string(opt.Format)); err != nil {
-		return nil, err
-	}
-	if opt.Examples <= 0 {
-		opt.Examples = 5
-	}
-	return &run{opt: opt, zeek: zeek.NewAssembler(),
-		disc:  batch.NewBuilder(opt.Allocator, query.Discovery, 0),
-		cert:  batch.NewBuilder(opt.Allocator, query.Cert, 0),
-		extra: map[query.Dataset][]arrow.RecordBatch{},
-		sum:   Summary{Kinds: map[string]int{}, Rows: map[query.Dataset]int64{}, Loaded: map[query.Dataset]engine.LoadStats{}}}, nil
-}
-
 func (r *run) release() {
-	r.disc.Release()
+	r.zeek.Release()
 	r.cert.Release()
-	for _, bs := range r.extra {
+	for _, bs := range r.held {
 		for _, b := range bs {
 			b.Release()
 		}
@@ -169,6 +221,8 @@ func (r *run) bad(err error) error {
 	if !r.opt.SkipInvalid {
 		return &InputError{Err: err}
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.sum.Skipped++
 	if len(r.sum.Examples) < r.opt.Examples {
 		r.sum.Examples = append(r.sum.Examples, err.Error())
@@ -217,112 +271,6 @@ func expand(paths []string) ([]input, error) {
 		}
 	}
 	return out, nil
-}
-
-// readFile opens one file, undoes gzip (recognised by its magic bytes), detects the
-// kind and hands the content to the right reader. A file of unknown format is an error
-// when named, and ignored (listed in the summary) when found in a directory: trust
-// store directories also hold Java keystores and the like.
-func (r *run) readFile(path string, walked bool) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return &InputError{Err: err}
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	var in io.Reader = br
-	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return &InputError{Err: fmt.Errorf("%s: %w", path, err)}
-		}
-		defer gz.Close()
-		br = bufio.NewReaderSize(gz, 1<<20)
-		in = br
-	}
-	head, _ := br.Peek(sniffSize)
-	kind := detect(head, r.opt.Format)
-	if kind == kindUnknown && walked {
-		r.sum.Ignored = append(r.sum.Ignored, path)
-		return nil
-	}
-	if kind == kindUnknown && r.opt.Format != Auto {
-		return &InputError{Err: fmt.Errorf("%s: not a %s file (found %s)", path, r.opt.Format, orUnknown(sniff(head)))}
-	}
-	if kind == kindUnknown {
-		return &InputError{Err: fmt.Errorf("%s: cannot tell the format from the content (want Zeek TSV/JSON, PEM/DER, or native CSV/NDJSON/Parquet)", path)}
-	}
-	if err := r.read(path, kind, in); err != nil {
-		var le *zeek.LineError
-		if errors.As(err, &le) && !IsInputError(err) {
-			return &InputError{Err: err}
-		}
-		return err
-	}
-	r.sum.Kinds[string(kind)]++
-	return nil
-}
-
-func (r *run) read(path string, kind fileKind, in io.Reader) error {
-	switch kind {
-	case kindZeek:
-		k, err := r.zeek.Add(path, in, func(le *zeek.LineError) error { return r.bad(le) })
-		if err == nil && k == zeek.Unknown {
-			return &InputError{Err: fmt.Errorf("%s: a Zeek log, but not conn, ssl or x509", path)}
-		}
-		return err
-	}
-	return r.readOther(path, kind, in)
-}
-
-// load builds the Zeek join and stores everything in one engine.LoadAll, one
-// transaction: certificates first, then discovery.
-func (r *run) load(ctx context.Context, db *engine.DB) error {
-	r.zeek.Build(r.disc, r.cert)
-	var inputs []engine.Input
-	defer func() {
-		for _, in := range inputs {
-			in.Reader.Release()
-		}
-	}()
-	for _, ds := range []query.Dataset{query.Cert, query.Discovery} {
-		b := r.cert
-		if ds == query.Discovery {
-			b = r.disc
-		}
-		batches := append(b.Batches(), r.extra[ds]...)
-		r.extra[ds] = nil
-		var n int64
-		for _, rb := range batches {
-			n += rb.NumRows()
-		}
-		r.sum.Rows[ds] = n
-		if n == 0 {
-			for _, rb := range batches {
-				rb.Release()
-			}
-			continue
-		}
-		rr, err := batch.Reader(ds, batches)
-		if err != nil {
-			return err
-		}
-		inputs = append(inputs, engine.Input{Dataset: ds, Reader: rr})
-	}
-	if len(inputs) == 0 {
-		return nil
-	}
-	stats, err := db.LoadAll(ctx, inputs)
-	if err != nil {
-		if engine.ErrorKind(err) == engine.Invalid {
-			return &InputError{Err: err}
-		}
-		return err
-	}
-	for _, st := range stats {
-		r.sum.Loaded[st.Dataset] = st
-	}
-	return nil
 }
 
 func orUnknown(k fileKind) string {

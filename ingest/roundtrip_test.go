@@ -96,11 +96,11 @@ const zeekLargeEnv = "CIPHERSCOPE_ZEEK_OBSERVATIONS"
 // order-independent checksum over every column Zeek carries (discovery: all but
 // clientName; cert: the x509.log columns of the traffic certificates).
 //
-// By default 100,000 observations (~200,000 conn+ssl lines, 13 s on 2 quiet cores): the
-// full million (2M lines) took 292 s on 2 quiet cores (JSON parsing alone over 3 minutes)
-// and 300,000 took 86 s, beyond `make test`'s ~90 s budget on shared cores. Set
-// CIPHERSCOPE_ZEEK_OBSERVATIONS=1000000 to run the full size (both passed). Skipped
-// with -short.
+// By default 100,000 observations (~200,000 conn+ssl lines, ~8 s on 2 shared cores). The
+// full million (2M lines per format) takes ~47 s: 30 s of it writing the fixture files,
+// ~4.2 s (TSV) and ~5 s (JSON) ingesting them (it was 292 s before the Zeek reader kept
+// its rows compactly and streamed them). Set CIPHERSCOPE_ZEEK_OBSERVATIONS=1000000 to run
+// the full size. Skipped with -short.
 func TestZeekLargeMatchesNative(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and ingests a large Zeek dataset twice")

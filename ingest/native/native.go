@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -81,7 +82,8 @@ func appendText(b array.Builder, t arrow.DataType, s string) error {
 	}
 	switch t.ID() {
 	case arrow.STRING:
-		b.(*array.StringBuilder).Append(s)
+		// Append(s) would copy s into a new []byte first.
+		b.(*array.StringBuilder).BinaryBuilder.Append(unsafe.Slice(unsafe.StringData(s), len(s)))
 	case arrow.INT64:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -101,12 +103,25 @@ func appendText(b array.Builder, t arrow.DataType, s string) error {
 		}
 		b.(*array.BooleanBuilder).Append(v)
 	case arrow.TIMESTAMP:
-		ts, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return fmt.Errorf("not an RFC 3339 timestamp")
+		us, ok := parseTimeLayout(s)
+		if !ok {
+			ts, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return fmt.Errorf("not an RFC 3339 timestamp")
+			}
+			us = ts.UnixMicro()
 		}
-		b.(*array.TimestampBuilder).Append(arrow.Timestamp(ts.UnixMicro()))
+		b.(*array.TimestampBuilder).Append(arrow.Timestamp(us))
 	case arrow.LIST:
+		if l, ok := plainList(unsafe.Slice(unsafe.StringData(s), len(s))); ok {
+			lb := b.(*array.ListBuilder)
+			lb.Append(true)
+			vb := lb.ValueBuilder().(*array.StringBuilder)
+			for _, e := range l {
+				vb.BinaryBuilder.Append(e)
+			}
+			return nil
+		}
 		var l []string
 		if err := json.Unmarshal([]byte(s), &l); err != nil {
 			return fmt.Errorf("not a JSON array of strings")
@@ -122,6 +137,43 @@ func appendText(b array.Builder, t arrow.DataType, s string) error {
 		return fmt.Errorf("unsupported column type %s", t)
 	}
 	return nil
+}
+
+// parseTimeLayout reads exactly TimeLayout ("2006-01-02T15:04:05.000000Z", what the
+// native writers write) in µs, without time.Parse; false for anything else, which
+// time.Parse then judges. Out-of-range fields are left to time.Parse too (time.Date
+// would normalise them instead of failing).
+func parseTimeLayout(s string) (int64, bool) {
+	if len(s) != len(TimeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
+		return 0, false
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for i := from; i < to; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return 0, false
+			}
+			n = n*10 + int(s[i]-'0')
+		}
+		return n, true
+	}
+	var f [7]int
+	for i, r := range [7][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}, {20, 26}} {
+		var ok bool
+		if f[i], ok = num(r[0], r[1]); !ok {
+			return 0, false
+		}
+	}
+	month := time.Month(f[1])
+	if month < 1 || month > 12 || f[2] < 1 || f[2] > daysIn(month, f[0]) || f[3] > 23 || f[4] > 59 || f[5] > 59 {
+		return 0, false
+	}
+	return time.Date(f[0], month, f[2], f[3], f[4], f[5], f[6]*1000, time.UTC).UnixMicro(), true
+}
+
+// daysIn is the number of days of a month.
+func daysIn(m time.Month, year int) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 func appendList(b array.Builder, l []string) {

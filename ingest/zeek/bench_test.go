@@ -21,7 +21,7 @@ func BenchmarkAssembleTSV(b *testing.B) {
 	}
 	b.SetBytes(int64(len(ssl) + len(x509)))
 	for b.Loop() {
-		a := NewAssembler()
+		a := NewAssembler(nil)
 		stop := func(e *LineError) error { return e }
 		if _, err := a.Add("ssl", bytes.NewReader(ssl), stop); err != nil {
 			b.Fatal(err)
@@ -29,9 +29,11 @@ func BenchmarkAssembleTSV(b *testing.B) {
 		if _, err := a.Add("x509", bytes.NewReader(x509), stop); err != nil {
 			b.Fatal(err)
 		}
-		d, c := batch.NewBuilder(nil, query.Discovery, 0), batch.NewBuilder(nil, query.Cert, 0)
-		a.Build(d, c)
-		d.Release()
+		c := batch.NewBuilder(nil, query.Cert, 0)
+		for _, d := range a.Build(c) {
+			d.Release()
+		}
+		a.Release()
 		c.Release()
 	}
 }

@@ -5,9 +5,11 @@ package zeek
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 )
 
 // Kind is the Zeek log a file holds.
@@ -53,71 +55,37 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// Value is one field of a row. Unset fields (TSV "-", a missing JSON key) have Set false.
-type Value struct {
-	Set    bool
-	Str    string   // the unescaped scalar, or "" for a list
-	List   []string // the elements of a set or vector
-	IsList bool
-}
-
-// Row is one log line, its fields addressed by Zeek's dotted names.
-type Row struct {
-	File string
-	Line int
-	idx  map[string]int
-	vals []Value
-}
-
-// Get returns the value of a field; a field the log does not have is unset.
-func (r *Row) Get(name string) Value {
-	if i, ok := r.idx[name]; ok {
-		return r.vals[i]
-	}
-	return Value{}
-}
-
-// Has reports whether the log has the field at all (set or not), which tells layouts apart.
-func (r *Row) Has(name string) bool {
-	_, ok := r.idx[name]
-	return ok
-}
-
-// Err builds the LineError of a field of this row.
-func (r *Row) Err(field, value, reason string) *LineError {
-	return &LineError{File: r.File, Line: r.Line, Field: field, Value: value, Reason: reason}
-}
-
 // maxLine bounds one log line; x509 lines with many SANs are the longest seen.
 const maxLine = 16 << 20
 
-// Read parses one log (TSV or JSON, already decompressed) and calls fn for every row;
-// it returns the kind of the log. A malformed line is passed to bad: when bad returns
-// nil the line is skipped, otherwise reading stops with bad's error. fn's error stops
-// reading too.
-func Read(name string, r io.Reader, bad func(*LineError) error, fn func(Kind, *Row) error) (Kind, error) {
+// read parses one log (TSV or JSON, already decompressed) and calls fn for every row;
+// it returns the kind of the log. The row is reused: fn must not keep it or its bytes. A
+// malformed line is passed to bad: when bad returns nil the line is skipped, otherwise
+// reading stops with bad's error. fn's error stops reading too.
+func read(name string, r io.Reader, bad func(*LineError) error, fn func(Kind, *row) error) (Kind, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
-	var p parser
-	p.file = name
+	sc.Buffer(make([]byte, 256<<10), maxLine)
+	p := parser{file: name}
+	var rw row
 	line := 0
 	for sc.Scan() {
 		line++
-		text := sc.Text()
-		if text == "" {
+		text := sc.Bytes()
+		if len(text) == 0 {
 			continue
 		}
-		row, err := p.parse(line, text)
+		rw.reset(name, line)
+		isRow, err := p.parse(&rw, text)
 		if err != nil {
 			if err := bad(err); err != nil {
 				return p.kind, err
 			}
 			continue
 		}
-		if row == nil {
+		if !isRow {
 			continue // a header line
 		}
-		if err := fn(p.rowKind(row), row); err != nil {
+		if err := fn(p.rowKind(&rw), &rw); err != nil {
 			return p.kind, err
 		}
 	}
@@ -135,29 +103,30 @@ type parser struct {
 	kind Kind
 }
 
-func (p *parser) parse(line int, text string) (*Row, *LineError) {
-	if !p.json && strings.HasPrefix(text, "#") {
-		return nil, p.header(line, text)
+// parse decodes one non-empty line into r; it reports false for a header line.
+func (p *parser) parse(r *row, text []byte) (bool, *LineError) {
+	if !p.json && text[0] == '#' {
+		return false, p.header(r.line, text)
 	}
 	if p.tsv != nil {
-		return p.tsv.row(p.file, line, text)
+		return true, p.tsv.row(r, text)
 	}
-	if strings.HasPrefix(strings.TrimSpace(text), "{") {
+	if t := bytes.TrimLeftFunc(text, unicode.IsSpace); len(t) > 0 && t[0] == '{' {
 		p.json = true
-		return parseJSON(p.file, line, text)
+		return true, parseJSON(r, text)
 	}
-	return nil, &LineError{File: p.file, Line: line, Value: text, Reason: "neither a Zeek JSON object nor a TSV row after a #fields header"}
+	return false, &LineError{File: p.file, Line: r.line, Value: string(text), Reason: "neither a Zeek JSON object nor a TSV row after a #fields header"}
 }
 
 // rowKind classifies a row: the TSV #path, or JSON's _path, else by the fields present.
-func (p *parser) rowKind(r *Row) Kind {
+func (p *parser) rowKind(r *row) Kind {
 	if p.kind == Unknown || p.json {
 		k := Unknown
-		if v := r.Get("_path"); v.Set {
-			k = kindOfPath(v.Str)
+		if r.isSet(fPath) {
+			k = kindOfPath(view(r.bytes(fPath)))
 		}
 		if k == Unknown {
-			k = kindOfFields(r.Has)
+			k = kindOfFields(r.has)
 		}
 		if p.kind == Unknown {
 			p.kind = k
@@ -181,14 +150,41 @@ func kindOfPath(path string) Kind {
 
 // kindOfFields recognises a log by fields only it has, for JSON without _path and TSV
 // without #path.
-func kindOfFields(has func(string) bool) Kind {
+func kindOfFields(has func(field) bool) Kind {
 	switch {
-	case has("certificate.subject") || has("certificate.serial"):
+	case has(fSubject) || has(fSerial):
 		return X509
-	case has("cipher") || has("server_name") || has("established") || has("cert_chain_fps") || has("cert_chain_fuids"):
+	case has(fCipher) || has(fServerName) || has(fEstablished) || has(fChainFps) || has(fChainFuids):
 		return SSL
-	case has("proto") || has("conn_state") || has("orig_ip_bytes") || has("orig_pkts"):
+	case has(fProto) || has(fConnState) || has(fOrigIPBytes) || has(fOrigPkts):
 		return Conn
 	}
 	return Unknown
+}
+
+// Sniff tells the log kind from the first bytes of a file (decompressed): the TSV #path
+// or #fields header, or the first JSON row's _path or fields. It returns Unknown when
+// they do not tell; only complete lines are looked at.
+func Sniff(head []byte) Kind {
+	p := parser{}
+	var r row
+	for line := 1; ; line++ {
+		i := bytes.IndexByte(head, '\n')
+		if i < 0 {
+			return p.kind // headers only, or a partial line
+		}
+		text := bytes.TrimSuffix(head[:i], []byte{'\r'})
+		head = head[i+1:]
+		if len(text) == 0 {
+			continue
+		}
+		r.reset("", line)
+		isRow, err := p.parse(&r, text)
+		if err != nil {
+			return Unknown
+		}
+		if isRow {
+			return p.rowKind(&r)
+		}
+	}
 }

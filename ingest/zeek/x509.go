@@ -18,22 +18,21 @@ type certRow struct {
 	ts                          int64
 }
 
-func (a *Assembler) addX509(r *Row) *LineError {
-	fp := strings.ToLower(r.Str("fingerprint"))
+func (a *Assembler) addX509(r *row) *LineError {
+	fp := strings.ToLower(r.Str(fFingerprint))
 	if fp == "" {
-		return r.Err("fingerprint", "", "missing certificate fingerprint (Zeek logs it since 4.0; the cert dataset is keyed by it)")
+		return r.Err(fFingerprint, nil, "missing certificate fingerprint (Zeek logs it since 4.0; the cert dataset is keyed by it)")
 	}
-	c := &certRow{fp: fp, serial: r.Str("certificate.serial"), subject: r.Str("certificate.subject"),
-		issuer: r.Str("certificate.issuer"), keyAlg: r.Str("certificate.key_alg"),
-		sigAlg: r.Str("certificate.sig_alg"), curve: r.Str("certificate.curve")}
+	c := &certRow{fp: fp, serial: r.Str(fSerial), subject: r.Str(fSubject),
+		issuer: r.Str(fIssuer), keyAlg: r.Str(fKeyAlg), sigAlg: r.Str(fSigAlg), curve: r.Str(fCertCurve)}
 	var err *LineError
-	if c.ts, _, err = r.Time("ts"); err != nil {
+	if c.ts, _, err = r.Time(fTS); err != nil {
 		return err
 	}
 	for _, f := range []struct {
-		name string
+		name field
 		dst  **int64
-	}{{"certificate.not_valid_before", &c.notBefore}, {"certificate.not_valid_after", &c.notAfter}} {
+	}{{fNotBefore, &c.notBefore}, {fNotAfter, &c.notAfter}} {
 		us, ok, err := r.Time(f.name)
 		if err != nil {
 			return err
@@ -42,7 +41,7 @@ func (a *Assembler) addX509(r *Row) *LineError {
 			*f.dst = batch.Int(floorDiv(us, 1e6))
 		}
 	}
-	n, ok, err := r.Count("certificate.key_length")
+	n, ok, err := r.Count(fKeyLength)
 	if err != nil {
 		return err
 	}
@@ -50,16 +49,18 @@ func (a *Assembler) addX509(r *Row) *LineError {
 		c.keyLen = batch.Int(n)
 	}
 	// No basicConstraints extension means "not a CA" (RFC 5280 4.2.1.9); Zeek logs unset.
-	ca, _, err := r.Bool("basic_constraints.ca")
+	ca, _, err := r.Bool(fCA)
 	if err != nil {
 		return err
 	}
 	c.isCA = batch.Bool(ca)
 	c.altNames = []string{}
-	for _, f := range []string{"san.dns", "san.ip", "san.email", "san.uri"} {
-		c.altNames = append(c.altNames, r.List(f)...)
+	for _, f := range []field{fSanDNS, fSanIP, fSanEmail, fSanURI} {
+		for _, e := range r.List(f) {
+			c.altNames = append(c.altNames, string(e))
+		}
 	}
-	if id := r.Str("id"); id != "" {
+	if id := r.Str(fID); id != "" {
 		a.fuids[id] = fp
 	}
 	if old, ok := a.certs[fp]; ok {

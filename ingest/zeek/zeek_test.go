@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
+
 	"github.com/cipherscope/cipherscope/ingest/batch"
 	"github.com/cipherscope/cipherscope/query"
 )
@@ -74,33 +76,40 @@ func TestLayouts(t *testing.T) {
 	jsonX509 := `{"ts":1521911720.0,"id":"F1","fingerprint":"abcd","certificate.subject":"CN=x","certificate.issuer":"CN=y"}` + "\n"
 	want := "C1 1521911720615923 10.0.0.1 10.0.0.2 mail|x 993 imaps TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 abcd ECDHE [] <nil> <nil>"
 	for name, files := range map[string][]string{"tsv": {tsvSSL}, "json": {jsonSSL, jsonX509}} {
-		a := NewAssembler()
+		a := NewAssembler(nil)
 		for i, f := range files {
 			if _, err := a.Add(fmt.Sprint(name, i), strings.NewReader(f), func(e *LineError) error { return e }); err != nil {
 				t.Fatal(err)
 			}
 		}
-		var got []*batch.Discovery
-		for i := range a.ssl {
-			got = append(got, a.discovery(&a.ssl[i]))
-		}
-		if len(got) != 1 {
-			t.Fatalf("%s: %d rows", name, len(got))
-		}
-		d := got[0]
-		s := fmt.Sprint(d.ObsUID, " ", d.ObservedAt, " ", d.ClientIP, " ", d.ServerIP, " ", d.ServerName, " ", *d.ServerPort, " ",
-			d.ServiceName, " ", d.TLSVersion, " ", d.CipherSuite, " ", d.CertFingerprint, " ", d.CipherKex, " ", d.WeakReasons,
-			" ", d.ByteVolume, " ", d.PacketCount)
-		if s != want {
-			t.Errorf("%s:\n got %s\nwant %s", name, s, want)
-		}
-		b := batch.NewBuilder(nil, query.Discovery, 0)
 		c := batch.NewBuilder(nil, query.Cert, 0)
-		a.Build(b, c)
-		if b.Rows() != 1 {
-			t.Errorf("%s: built %d rows", name, b.Rows())
+		got := a.Build(c)
+		if len(got) != 1 || got[0].NumRows() != 1 {
+			t.Fatalf("%s: %d batches", name, len(got))
 		}
-		b.Release()
+		col := func(name string) string {
+			idx := got[0].Schema().FieldIndices(name)
+			a := got[0].Column(idx[0])
+			if a.IsNull(0) {
+				return "<nil>"
+			}
+			if ts, ok := a.(*array.Timestamp); ok {
+				return fmt.Sprint(int64(ts.Value(0))) // µs since the epoch
+			}
+			return a.ValueStr(0)
+		}
+		var s []string
+		for _, f := range []string{"obsUid", "observedAt", "clientIp", "serverIp", "serverName", "serverPort",
+			"serviceName", "tlsVersion", "cipherSuite", "certFingerprint", "cipherKex", "weakReasons", "byteVolume", "packetCount"} {
+			s = append(s, col(f))
+		}
+		if got := strings.Join(s, " "); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+		for _, b := range got {
+			b.Release()
+		}
+		a.Release()
 		c.Release()
 	}
 }
@@ -114,9 +123,39 @@ func TestLineErrors(t *testing.T) {
 		{hdr + "1\t-\t10.0.0.1\t10.0.0.2\t443\t-\n", `f:4: field "uid": value "": missing connection uid`},
 		{`{"uid":"C1","id.orig_h":"10.0.0.1",` + "\n", `f:1: value "{\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\",": invalid JSON: unexpected EOF`},
 	} {
-		_, err := NewAssembler().Add("f", strings.NewReader(tc.in), func(e *LineError) error { return e })
+		_, err := NewAssembler(nil).Add("f", strings.NewReader(tc.in), func(e *LineError) error { return e })
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("error %v\nwant  %s", err, tc.want)
 		}
+	}
+}
+
+func TestConnIndex(t *testing.T) {
+	x := newConnIndex()
+	const n = 100_000 // several table growths and record and uid blocks
+	for i := range n {
+		x.put([]byte(fmt.Sprintf("C%07d", i)), connRec{ts: int64(i)})
+	}
+	x.put([]byte("C0000007"), connRec{ts: -7}) // the last row wins
+	x.put([]byte(strings.Repeat("u", uidBlock+1)), connRec{ts: -1})
+	for i := range n {
+		want := int64(i)
+		if i == 7 {
+			want = -7
+		}
+		if r, ok := x.get(fmt.Sprintf("C%07d", i)); !ok || r.ts != want {
+			t.Fatalf("get(C%07d) = %v, %v", i, r, ok)
+		}
+	}
+	if r, ok := x.get(strings.Repeat("u", uidBlock+1)); !ok || r.ts != -1 {
+		t.Fatalf("long uid: %v %v", r, ok)
+	}
+	for _, uid := range []string{"", "C", "C00000070", "D0000001"} {
+		if _, ok := x.get(uid); ok {
+			t.Errorf("get(%q) found a record", uid)
+		}
+	}
+	if x.n != n+1 {
+		t.Errorf("%d records, want %d", x.n, n+1)
 	}
 }
