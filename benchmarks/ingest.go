@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // database/sql driver "duckdb"
@@ -71,12 +72,13 @@ func measureIngest(ctx context.Context, o *Options, f fixtures.Format, flag stri
 	}
 	res.Rows = rows
 	var csTimes, dkTimes []time.Duration
+	var csPeak int64
 	for rep := 0; rep < o.IngestReps; rep++ {
-		if d, err := csIngest(ctx, o.Binary, flag, files, tmp); err != nil {
+		if d, peak, err := csIngest(ctx, o.Binary, flag, files, tmp); err != nil {
 			setFailure(res.Cipherscope, err)
 			break
 		} else {
-			csTimes = append(csTimes, d)
+			csTimes, csPeak = append(csTimes, d), max(csPeak, peak)
 		}
 		if _, d, err := duckRead(ctx, f, files, tmp); err == nil {
 			dkTimes = append(dkTimes, d)
@@ -84,6 +86,7 @@ func measureIngest(ctx context.Context, o *Options, f fixtures.Format, flag stri
 	}
 	fillIngest(res.DuckDB, dkTimes, res.Rows, res.Bytes)
 	fillIngest(res.Cipherscope, csTimes, res.Rows, res.Bytes)
+	res.Cipherscope.PeakRSS = csPeak
 	if res.Cipherscope.RowsPerSec > 0 && res.DuckDB.RowsPerSec > 0 {
 		res.Ratio = res.Cipherscope.RowsPerSec / res.DuckDB.RowsPerSec
 	}
@@ -98,8 +101,9 @@ func fillIngest(pr *PathResult, times []time.Duration, rows, bytes int64) {
 	pr.MBPerSec = Rate(bytes, pr.Stats.Median) / 1e6
 }
 
-// csIngest runs `cipherscope ingest` into a fresh database file, timing the process.
-func csIngest(ctx context.Context, bin, flag string, files []string, tmp string) (time.Duration, error) {
+// csIngest runs `cipherscope ingest` into a fresh database file, timing the process and
+// reading its peak RSS (bytes) from the kernel's resource usage of the child.
+func csIngest(ctx context.Context, bin, flag string, files []string, tmp string) (time.Duration, int64, error) {
 	db := filepath.Join(tmp, "ingest-bench.duckdb")
 	defer removeDB(db)
 	removeDB(db)
@@ -111,11 +115,15 @@ func csIngest(ctx context.Context, bin, flag string, files []string, tmp string)
 	if err != nil {
 		msg := strings.TrimSpace(string(out))
 		if strings.Contains(msg, "unknown command") || strings.Contains(msg, "flag provided but not defined") {
-			return 0, notAvailable("cipherscope ingest: %s", firstLine(msg))
+			return 0, 0, notAvailable("cipherscope ingest: %s", firstLine(msg))
 		}
-		return 0, fmt.Errorf("cipherscope ingest: %v: %s", err, firstLine(msg))
+		return 0, 0, fmt.Errorf("cipherscope ingest: %v: %s", err, firstLine(msg))
 	}
-	return d, nil
+	var peak int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		peak = ru.Maxrss << 10 // KiB on Linux
+	}
+	return d, peak, nil
 }
 
 // duckRead loads every file with DuckDB's own reader into a fresh database file.

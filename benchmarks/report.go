@@ -105,8 +105,8 @@ func writeTargets(b *strings.Builder, s Summary) {
 }
 
 func writeIngest(b *strings.Builder, in []IngestResult) {
-	b.WriteString("## Ingest\n\n| format | rows | file size | cipherscope median | rows/s | MB/s | DuckDB reader median | rows/s | MB/s | ratio | status |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("## Ingest\n\n| format | rows | file size | cipherscope median | rows/s | MB/s | peak RSS | DuckDB reader median | rows/s | MB/s | ratio | status |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range in {
 		status := StatusOK
 		for _, p := range []*PathResult{r.Cipherscope, r.DuckDB} {
@@ -118,8 +118,8 @@ func writeIngest(b *strings.Builder, in []IngestResult) {
 		if r.Ratio > 0 {
 			ratio = fmt.Sprintf("%.2fx", r.Ratio)
 		}
-		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Format, r.Rows, humanBytes(r.Bytes),
-			medianCell(r.Cipherscope), rate(r.Cipherscope, false), rate(r.Cipherscope, true),
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Format, r.Rows, humanBytes(r.Bytes),
+			medianCell(r.Cipherscope), rate(r.Cipherscope, false), rate(r.Cipherscope, true), rss(r.Cipherscope),
 			medianCell(r.DuckDB), rate(r.DuckDB, false), rate(r.DuckDB, true), ratio, status)
 	}
 	b.WriteString("\n")

@@ -39,7 +39,7 @@ func sampleResults() *Results {
 			Build: BuildInfo{DuckDBBytes: 200 << 20, NativeLoad: 4 * time.Second, NativeLoadRows: 1_002_000, PostgresLoad: 20 * time.Second, PostgresRows: 1_000_000},
 			Cases: cases, Summary: summarize(cases), ServerPeakRSS: 900 << 20}},
 		Ingest: []IngestResult{{Format: "parquet", Rows: 1_000_000, Bytes: 80 << 20,
-			Cipherscope: ok(5*time.Second, 5*time.Second, 1_000_000, 80<<20, 0), DuckDB: ok(2*time.Second, 2*time.Second, 1_000_000, 80<<20, 0), Ratio: 0.4},
+			Cipherscope: ok(5*time.Second, 5*time.Second, 1_000_000, 80<<20, 700<<20), DuckDB: ok(2*time.Second, 2*time.Second, 1_000_000, 80<<20, 0), Ratio: 0.4},
 			{Format: "zeek-tsv", Cipherscope: &PathResult{Status: StatusNotAvailable, Reason: "cipherscope ingest: unknown command \"ingest\""}, DuckDB: ok(time.Second, time.Second, 10, 100, 0)}},
 	}
 }
