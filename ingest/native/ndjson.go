@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/cipherscope/cipherscope/ingest/internal/jsonlex"
 )
 
 // ndjsonScan takes a native NDJSON line apart without encoding/json: it checks that the
@@ -205,44 +207,11 @@ func (p *ndjsonScan) lit(s string) bool {
 }
 
 func (p *ndjsonScan) number() bool {
-	s, i := p.s, p.i
-	if i < len(s) && s[i] == '-' {
-		i++
+	end, ok := jsonlex.Number(p.s, p.i)
+	if ok {
+		p.i = end
 	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && '1' <= s[i] && s[i] <= '9':
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-		}
-	default:
-		return false
-	}
-	digits := func() bool {
-		d := i
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-		}
-		return i > d
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if !digits() {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return false
-		}
-	}
-	p.i = i
-	return true
+	return ok
 }
 
 // str checks a string at p.i (its quote) and returns its raw content and whether it

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/cipherscope/cipherscope/ingest/internal/jsonlex"
 )
 
 // parseJSON decodes one JSON line into r. Nested objects (Zeek's JSON writer without
@@ -321,46 +323,13 @@ func (p *jsonScan) unquote(raw []byte) ([]byte, bool) {
 
 // number scans a JSON number (its text is the value, as json.Number keeps it).
 func (p *jsonScan) number() ([]byte, bool) {
-	s, i := p.s, p.i
-	start := i
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && '1' <= s[i] && s[i] <= '9':
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-		}
-	default:
+	start := p.i
+	end, ok := jsonlex.Number(p.s, start)
+	if !ok {
 		return nil, false
 	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		d := i
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return nil, false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return nil, false
-		}
-	}
-	p.i = i
-	return s[start:i], true
+	p.i = end
+	return p.s[start:end], true
 }
 
 // parseJSONSlow decodes a line with encoding/json: the reference for what the fast
