@@ -45,10 +45,10 @@ type exportStream struct {
 
 // Export runs req as DuckDB's `COPY (query) TO <named pipe>` and returns its output as a
 // stream; close it on every path (Close stops DuckDB if it is still writing, waits for it
-// and removes the pipe). DuckDB streams COPY as it computes rows (unlike result sets, which the driver
-// materialises, see LIBRARY-NOTES), so an export of any size holds about one vector of
-// rows plus what ORDER BY and the discovery rollup need (bounded by MemoryLimit, spilling
-// beyond it). The pipe lives in a fresh 0700 directory under Config.ExportDir.
+// and removes the pipe). DuckDB streams COPY as it computes rows (unlike result sets,
+// which the driver materialises, see LIBRARY-NOTES), so an export of any size holds about
+// one vector of rows plus what ORDER BY and the discovery rollup need (bounded by
+// MemoryLimit, spilling beyond it). The pipe lives in a fresh 0700 directory under Config.ExportDir.
 //
 // Errors: Invalid with the query package's ErrorList for a bad request; an error while
 // DuckDB runs comes from Read (after the bytes written before it) and from Close.
