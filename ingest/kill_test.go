@@ -77,27 +77,9 @@ func TestIngestKilledMidLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and loads a few hundred thousand rows")
 	}
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "cs.duckdb")
+	dir, dbPath, before, large := killSetup(t, fixtures.CSV, fixtures.Config{Observations: 300_000, Certificates: 500, Seed: 8})
 	ctx := t.Context()
-
-	small, err := fixtures.Write(fixtures.Config{Observations: 300, Certificates: 12, Seed: 7}, fixtures.CSV, filepath.Join(dir, "small"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ingestDB(ctx, dbPath, small, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	before := snapshot(t, dbPath)
-	t.Logf("before: %v", before)
-
-	start := time.Now()
-	large, err := fixtures.Write(fixtures.Config{Observations: 300_000, Certificates: 500, Seed: 8}, fixtures.CSV, filepath.Join(dir, "large"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	largeDisc := large[:1] // discovery.csv only: one Load
-	t.Logf("wrote %s in %s", largeDisc[0], time.Since(start).Round(time.Millisecond))
 
 	// Two kill points inside engine.LoadAll: at the read marker, when half the file is
 	// read, so while DuckDB stages the rows it streams (the file is parsed as they are
@@ -130,6 +112,30 @@ func TestIngestKilledMidLoad(t *testing.T) {
 	if slices.Equal(after, before) {
 		t.Fatalf("ingest after the kills changed nothing: %v", after)
 	}
+}
+
+// killSetup ingests a small dataset of format f into a fresh database and writes the
+// large input to kill a child over: the database, what it holds before the kill, and the
+// large files.
+func killSetup(t *testing.T, f fixtures.Format, large fixtures.Config) (dir, dbPath string, before []string, files []string) {
+	t.Helper()
+	dir = t.TempDir()
+	dbPath = filepath.Join(dir, "cs.duckdb")
+	small, err := fixtures.Write(fixtures.Config{Observations: 300, Certificates: 12, Seed: 7}, f, filepath.Join(dir, "small"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingestDB(t.Context(), dbPath, small, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before = snapshot(t, dbPath)
+	t.Logf("before: %v", before)
+	start := time.Now()
+	if files, err = fixtures.Write(large, f, filepath.Join(dir, "large")); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %v in %s", files, time.Since(start).Round(time.Millisecond))
+	return dir, dbPath, before, files
 }
 
 // killPoint is when killChild kills: delay after the read marker, or (growth) as soon
@@ -263,34 +269,16 @@ func snapshot(t *testing.T, dbPath string) []string {
 
 // TestIngestZeekKilledMidLoad kills a child ingesting Zeek logs (conn, ssl and x509, so
 // certificates and observations in one engine.LoadAll) as soon as DuckDB writes the
-// uncommitted rows to the database file: the certificates are inserted first, so the kill
-// comes after them, during discovery. Nothing of either dataset may remain: the database
+// uncommitted rows to the database file (observations are stored first, then the
+// certificates whose first/last seen come from them). Nothing of either dataset may remain: the database
 // holds exactly what it held before (every table's row count and checksum). A normal
 // Zeek ingest then stores both datasets.
 func TestIngestZeekKilledMidLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and loads a few hundred thousand Zeek lines")
 	}
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "cs.duckdb")
+	dir, dbPath, before, large := killSetup(t, fixtures.ZeekTSV, fixtures.Config{Observations: 200_000, Certificates: 600, Seed: 8})
 	ctx := t.Context()
-
-	small, err := fixtures.Write(fixtures.Config{Observations: 300, Certificates: 12, Seed: 7}, fixtures.ZeekTSV, filepath.Join(dir, "small"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ingestDB(ctx, dbPath, small, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	before := snapshot(t, dbPath)
-	t.Logf("before: %v", before)
-
-	start := time.Now()
-	large, err := fixtures.Write(fixtures.Config{Observations: 200_000, Certificates: 600, Seed: 8}, fixtures.ZeekTSV, filepath.Join(dir, "large"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %v in %s", large, time.Since(start).Round(time.Millisecond))
 	killChild(t, dbPath, large, killPoint{"writing", 0, true})
 	if got := snapshot(t, dbPath); !slices.Equal(got, before) {
 		t.Fatalf("after the kill the database holds\n%v\nwant exactly\n%v\n"+
