@@ -188,9 +188,15 @@ func copySQL(stmt *query.Statement, f ExportFormat, path string) string {
 }
 
 // rfc3339SQL renders a TIMESTAMP as Go's time.RFC3339Nano does for UTC microseconds:
-// seconds always, a fraction only when non-zero and without trailing zeros. One strftime
-// per value: 125 ms per 1M values, vs 140 ms for strftime || printf of the fraction.
-const rfc3339SQL = `CASE WHEN microsecond(%[1]s) %% 1000000 = 0 THEN strftime(%[1]s, '%%Y-%%m-%%dT%%H:%%M:%%SZ') ` +
+// seconds always, a fraction only when non-zero and without trailing zeros. For years 1 to
+// 9999, DuckDB's casts of the date ("YYYY-MM-DD") and the time ("hh:mm:ss[.ffffff]",
+// trailing zeros trimmed) are the two halves. Measured on a CSV export of 136k rollups
+// (two timestamps each): 217 ms this way, 228 ms with replace() on the timestamp's cast,
+// 250 ms with strftime, 196 ms with no text form. Other years (BC prints as "(BC)") take
+// strftime.
+const rfc3339SQL = `CASE WHEN %[1]s >= TIMESTAMP '0001-01-01' AND %[1]s < TIMESTAMP '10000-01-01' ` +
+	`THEN CAST(CAST(%[1]s AS DATE) AS VARCHAR) || 'T' || CAST(CAST(%[1]s AS TIME) AS VARCHAR) || 'Z' ` +
+	`WHEN microsecond(%[1]s) %% 1000000 = 0 THEN strftime(%[1]s, '%%Y-%%m-%%dT%%H:%%M:%%SZ') ` +
 	`ELSE rtrim(strftime(%[1]s, '%%Y-%%m-%%dT%%H:%%M:%%S.%%f'), '0') || 'Z' END`
 
 // exportExpr is the SQL expression of one column in format f. Text, integers and

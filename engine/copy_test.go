@@ -2,11 +2,14 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,6 +158,47 @@ func TestExportCoversCatalogTypes(t *testing.T) {
 				t.Errorf("%s is a float: give it an export text form in exportExpr", f.Name)
 			}
 		}
+	}
+}
+
+// TestExportTimestampText checks the export's timestamp text against time.RFC3339Nano,
+// which the API's pages use, at the edges of DuckDB's fast cast (years 1 to 9999) and
+// beyond it.
+func TestExportTimestampText(t *testing.T) {
+	db := openTestWith(t, Config{})
+	expr := fmt.Sprintf(rfc3339SQL, "t")
+	for _, s := range []string{
+		"2024-05-01T08:00:00Z", "2024-05-01T09:00:00.1234Z", "2024-05-01T09:00:00.5Z",
+		"2024-05-01T09:00:00.000001Z", "2024-05-01T09:00:00.12345Z", "2024-02-29T23:59:59.999999Z",
+		"0001-01-01T00:00:00Z", "0999-12-31T23:59:59.1Z", "9999-12-31T23:59:59.999999Z",
+		"10000-01-01T00:00:00Z", "12024-01-01T12:00:00.5Z",
+	} {
+		var want time.Time
+		if y, rest, ok := strings.Cut(s, "-"); ok && len(y) > 4 {
+			// time.Parse takes only four-digit years.
+			n, _ := strconv.Atoi(y)
+			base, err := time.Parse(time.RFC3339Nano, "2000-"+rest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = base.AddDate(n-2000, 0, 0)
+		} else {
+			var err error
+			if want, err = time.Parse(time.RFC3339Nano, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got string
+		if err := db.sql.QueryRow("SELECT "+expr+" FROM (SELECT CAST(? AS TIMESTAMP) AS t)", want).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if wantText := want.UTC().Format(time.RFC3339Nano); got != wantText || got != s {
+			t.Errorf("%s: export text %q, RFC3339Nano %q", s, got, wantText)
+		}
+	}
+	var null sql.NullString
+	if err := db.sql.QueryRow("SELECT " + expr + " FROM (SELECT CAST(NULL AS TIMESTAMP) AS t)").Scan(&null); err != nil || null.Valid {
+		t.Errorf("NULL timestamp: %v, %v; want NULL", null, err)
 	}
 }
 

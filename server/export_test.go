@@ -2,6 +2,7 @@ package server
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"runtime"
 	"slices"
 	"strings"
@@ -325,4 +327,56 @@ func TestExportHTTP10AndHEAD(t *testing.T) {
 			t.Errorf("%s body %q, want %q", method, body, wantBody)
 		}
 	}
+}
+
+// TestRelayFraming relays reads of assorted sizes (up to a full relay buffer) and reads
+// the wire back: as one chunk per read, decoded by net/http's chunked reader, and as the
+// bare bytes for HTTP/1.0.
+func TestRelayFraming(t *testing.T) {
+	reads := [][]byte{[]byte("a"), bytes.Repeat([]byte("b"), 15), bytes.Repeat([]byte("c"), 16),
+		bytes.Repeat([]byte("d"), 4097), bytes.Repeat([]byte("e"), relayReadSize)}
+	var want []byte
+	for _, r := range reads {
+		want = append(want, r...)
+	}
+	for _, chunked := range []bool{true, false} {
+		var wire bytes.Buffer
+		bw := &bodyWriter{conn: &wire, wire: bufio.NewWriter(&wire), chunked: chunked}
+		bw.buf = bufio.NewWriter(bw.frame())
+		bw.Write([]byte("pre")) // buffered bytes go out before the relayed ones
+		calls := 0
+		if err := bw.relay(&scriptedReader{reads: slices.Clone(reads)}, func() error { calls++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if calls != len(reads) {
+			t.Errorf("chunked=%v: afterEach ran %d times, want %d", chunked, calls, len(reads))
+		}
+		got := wire.Bytes()
+		if chunked {
+			wire.WriteString("0\r\n\r\n")
+			var err error
+			if got, err = io.ReadAll(httputil.NewChunkedReader(&wire)); err != nil {
+				t.Fatalf("chunked body does not parse: %v", err)
+			}
+		}
+		if !bytes.Equal(got, append([]byte("pre"), want...)) {
+			t.Errorf("chunked=%v: relayed %d bytes, want %d", chunked, len(got), len(want)+3)
+		}
+	}
+}
+
+// scriptedReader returns its reads one per call, then io.EOF.
+type scriptedReader struct{ reads [][]byte }
+
+func (r *scriptedReader) Read(p []byte) (int, error) {
+	if len(r.reads) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.reads[0])
+	if n < len(r.reads[0]) {
+		r.reads[0] = r.reads[0][n:]
+	} else {
+		r.reads = r.reads[1:]
+	}
+	return n, nil
 }
