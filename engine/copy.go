@@ -125,6 +125,11 @@ func (e *exportStream) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// SyscallConn gives a zero-copy relay (splice(2)) the pipe's descriptor. Bytes taken
+// through it bypass Read, so once the pipe is empty with no writer left (end of stream)
+// the relay must call Read, which then returns io.EOF or DuckDB's error.
+func (e *exportStream) SyscallConn() (syscall.RawConn, error) { return e.pipe.SyscallConn() }
+
 // Close stops DuckDB if it is still running, waits for it, and removes the pipe. It
 // returns DuckDB's error unless the export was stopped early by Close itself.
 func (e *exportStream) Close() error {

@@ -112,6 +112,7 @@ type export struct {
 	// Exactly one source: bytes copied from the store (formats with copied set) or
 	// keyset pages starting with first.
 	text  *bufio.Reader
+	src   io.Reader    // what text reads: the store's stream
 	close func() error // ends text's query
 	keys  keyReader
 	first array.RecordReader
@@ -169,6 +170,8 @@ func (s *server) serveExport(c *fiber.Ctx, f format, req listRequest) error {
 	}
 	c.Response().Header.SetConnectionClose()
 	header := append([]byte(nil), c.Response().Header.Header()...)
+	// The socket itself, for splice(2): the hijacked connection fasthttp passes wraps it.
+	sock := c.Context().Conn()
 	c.Context().HijackSetNoResponse(true)
 	// Parameters were copied into req (fiber reuses its buffers); the hijack handler
 	// touches only e and header.
@@ -180,7 +183,7 @@ func (s *server) serveExport(c *fiber.Ctx, f format, req listRequest) error {
 			}
 		}()
 		e.conn = conn
-		if err := e.send(conn, header, chunked); err != nil {
+		if err := e.send(conn, sock, header, chunked); err != nil {
 			// The status is out: the body ends without its closing part, so readers fail.
 			s.log.Warn("export stream ended early", "err", err, "dataset", req.Dataset)
 		}
@@ -188,14 +191,15 @@ func (s *server) serveExport(c *fiber.Ctx, f format, req listRequest) error {
 	return nil
 }
 
-// send writes the response on the hijacked connection: header, body, end of body.
-func (e *export) send(conn net.Conn, header []byte, chunked bool) error {
+// send writes the response on the hijacked connection: header, body, end of body. sock
+// is the socket under conn, which relayed bodies may write to directly.
+func (e *export) send(conn, sock net.Conn, header []byte, chunked bool) error {
 	_ = conn.SetWriteDeadline(time.Now().Add(e.s.cfg.WriteTimeout))
 	wire := bufio.NewWriterSize(conn, 64<<10)
 	if _, err := wire.Write(header); err != nil {
 		return err
 	}
-	body := &bodyWriter{conn: conn, wire: wire, chunked: chunked}
+	body := &bodyWriter{conn: conn, sock: sock, wire: wire, chunked: chunked}
 	body.buf = bufio.NewWriterSize(body.frame(), exportReadSize)
 	if err := e.run(body); err != nil {
 		return err
@@ -212,6 +216,7 @@ func (e *export) send(conn net.Conn, header []byte, chunked bool) error {
 // chunk (or writes it as is for HTTP/1.0); Flush sends everything to the connection.
 type bodyWriter struct {
 	conn    io.Writer
+	sock    net.Conn      // the socket under conn, for splice; nil when there is none
 	wire    *bufio.Writer // buffers conn
 	buf     *bufio.Writer
 	chunked bool
@@ -239,15 +244,27 @@ func (b *bodyWriter) frame() io.Writer {
 // hex digits and its CRLF.
 const relayHeadroom = 18
 
-// relay copies r to the connection until r ends, one chunk per read, calling afterEach
-// after every chunk. Each read lands in a buffer with room for the chunk framing around
-// it, and the frame goes out in one write: no copies through the buffered writers, and
-// one read and one write per ~600 KB that DuckDB writes instead of per 64 KiB.
-func (b *bodyWriter) relay(r io.Reader, afterEach func() error) error {
+// relay sends the rest of the store's stream src to the connection, calling afterEach
+// after every chunk; r is the buffered reader over src, whose buffered bytes go first.
+// The rest moves by splice(2) when both ends are descriptors (spliceBody), else by copy:
+// each read lands in a buffer with room for the chunk framing around it, and the frame
+// goes out in one write: no copies through the buffered writers, and one read and one
+// write per ~600 KB that DuckDB writes instead of per 64 KiB.
+func (b *bodyWriter) relay(r *bufio.Reader, src io.Reader, afterEach func() error) error {
 	if err := b.Flush(); err != nil {
 		return err
 	}
 	buf := make([]byte, relayHeadroom+relayReadSize+len("\r\n"))
+	if n := r.Buffered(); n > 0 {
+		if err := b.relayChunk(buf, r, n, afterEach); err != nil {
+			return err
+		}
+	}
+	if b.sock != nil {
+		if handled, err := spliceBody(b.sock, src, b.chunked, afterEach); handled {
+			return err
+		}
+	}
 	for {
 		n, rerr := r.Read(buf[relayHeadroom : relayHeadroom+relayReadSize])
 		if n > 0 {
@@ -265,6 +282,17 @@ func (b *bodyWriter) relay(r io.Reader, afterEach func() error) error {
 			return rerr
 		}
 	}
+}
+
+// relayChunk sends the n bytes r has buffered as one chunk.
+func (b *bodyWriter) relayChunk(buf []byte, r *bufio.Reader, n int, afterEach func() error) error {
+	if _, err := io.ReadFull(r, buf[relayHeadroom:relayHeadroom+n]); err != nil {
+		return err
+	}
+	if _, err := b.conn.Write(b.framed(buf, n)); err != nil {
+		return err
+	}
+	return afterEach()
 }
 
 // framed returns the n bytes read into buf after relayHeadroom as they go on the wire:
@@ -344,7 +372,7 @@ func (e *export) start() error {
 	if err != nil {
 		return err
 	}
-	e.text, e.close = bufio.NewReaderSize(rc, exportReadSize), rc.Close
+	e.src, e.text, e.close = rc, bufio.NewReaderSize(rc, exportReadSize), rc.Close
 	if _, err := e.text.Peek(1); err != nil && err != io.EOF {
 		return err
 	}
@@ -391,7 +419,7 @@ func (e *export) run(bw *bodyWriter) error {
 	var err error
 	switch {
 	case e.text != nil && zw == nil && !e.f.copied.envelope:
-		err = bw.relay(e.text, func() error { return e.flush(bw) })
+		err = bw.relay(e.text, e.src, func() error { return e.flush(bw) })
 	case e.text != nil:
 		err = e.copyText(out, bw)
 	default:

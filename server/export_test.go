@@ -345,7 +345,8 @@ func TestRelayFraming(t *testing.T) {
 		bw.buf = bufio.NewWriter(bw.frame())
 		bw.Write([]byte("pre")) // buffered bytes go out before the relayed ones
 		calls := 0
-		if err := bw.relay(&scriptedReader{reads: slices.Clone(reads)}, func() error { calls++; return nil }); err != nil {
+		src := &scriptedReader{reads: slices.Clone(reads)}
+		if err := bw.relay(bufio.NewReader(src), src, func() error { calls++; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if calls != len(reads) {
