@@ -37,9 +37,13 @@ type Config struct {
 
 // ServeMemoryLimit is the memory limit `cipherscope serve` gives DuckDB unless told
 // otherwise: a server's footprint should be predictable, not 80% of the machine. DuckDB
-// spills sorts and aggregates beyond it. Measured (2 cores): streaming 10,083,462 rollup
-// rows as NDJSON peaked at 801 MB RSS with 600MB (1.08 GB with 1GB, 1.38 GB unlimited).
-const ServeMemoryLimit = "600MB"
+// spills sorts and aggregates beyond it, but allocates beyond it too: exporting 10,083,462
+// rollup rows as CSV seven times in one process peaked at 1.12 GB RSS with 600MB (one run
+// in three to five is ~300 MB above the others; duckdb_memory() then shows nothing held
+// and malloc_trim frees nothing), 990 MB with 500MB, 847 MB with 400MB. A page of the 10M
+// dataset's heaviest rollup (eq_range) peaked at 1.13 GiB with 600MB, 543 MiB with 400MB,
+// and took 16% longer (3.27 s).
+const ServeMemoryLimit = "400MB"
 
 // DB is an open cipherscope database: one DuckDB instance and a pool of connections to it.
 // It is safe for concurrent use.
