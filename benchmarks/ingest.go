@@ -48,18 +48,48 @@ func runIngest(ctx context.Context, o *Options, s Scale, tmp string) []IngestRes
 	return out
 }
 
-// ensureFiles writes the fixture files once per seed, scale and format.
+// ensureFiles writes the fixture files once per seed, scale and format. The marker file
+// lists them relative to dir, so a cache still works after it is moved or copied (one
+// built in another checkout listed absolute paths there); a listed file that is missing
+// means the files are written again.
 func ensureFiles(cfg fixtures.Config, f fixtures.Format, dir string) ([]string, error) {
 	done := filepath.Join(dir, ".complete")
-	if b, err := os.ReadFile(done); err == nil {
-		return strings.Fields(string(b)), nil
+	if files, ok := cachedFiles(dir, done); ok {
+		return files, nil
 	}
 	_ = os.RemoveAll(dir)
 	files, err := fixtures.Write(cfg, f, dir)
 	if err != nil {
 		return nil, err
 	}
-	return files, os.WriteFile(done, []byte(strings.Join(files, "\n")), 0o644)
+	names := make([]string, len(files))
+	for i, file := range files {
+		if names[i], err = filepath.Rel(dir, file); err != nil {
+			return nil, err
+		}
+	}
+	return files, os.WriteFile(done, []byte(strings.Join(names, "\n")), 0o644)
+}
+
+// cachedFiles reads the marker file's list, resolved against dir, when every file on it
+// is there.
+func cachedFiles(dir, done string) ([]string, bool) {
+	b, err := os.ReadFile(done)
+	if err != nil {
+		return nil, false
+	}
+	names := strings.Fields(string(b))
+	files := make([]string, len(names))
+	for i, name := range names {
+		if filepath.IsAbs(name) {
+			return nil, false
+		}
+		files[i] = filepath.Join(dir, name)
+		if _, err := os.Stat(files[i]); err != nil {
+			return nil, false
+		}
+	}
+	return files, len(files) > 0
 }
 
 // measureIngest runs the warm-up (DuckDB's read, which also counts the input rows) and
