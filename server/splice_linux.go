@@ -16,7 +16,8 @@ import (
 // bytes, CRLF) when chunked. It returns handled=false, having sent nothing, when either
 // side has no descriptor (a TLS connection, a store that is not a pipe); the caller then
 // copies instead. Measured with `cipherscope bench -scale 10M -cases export_csv_1m`
-// (1M rollups, 295 MB of CSV): 0.74x of DuckDB's COPY to a file by copy, 0.78x by splice.
+// (1M rollups, 295 MB of CSV): 0.74x of DuckDB's COPY to a file with the buffered copy
+// this replaced, 0.78x with splice and the cheaper timestamp text (engine rfc3339SQL).
 func spliceBody(conn net.Conn, src io.Reader, chunked bool, afterEach func() error) (handled bool, err error) {
 	sock, ok := rawConn(conn)
 	if !ok {
@@ -39,10 +40,7 @@ func spliceBody(conn net.Conn, src io.Reader, chunked bool, afterEach func() err
 			return true, streamEnd(src)
 		}
 		if chunked {
-			if _, err := conn.Write(strconv.AppendInt(nil, int64(n), 16)); err != nil {
-				return true, err
-			}
-			if _, err := io.WriteString(conn, "\r\n"); err != nil {
+			if _, err := conn.Write(append(strconv.AppendInt(nil, int64(n), 16), '\r', '\n')); err != nil {
 				return true, err
 			}
 		}
