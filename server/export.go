@@ -255,8 +255,17 @@ func (b *bodyWriter) relay(r *bufio.Reader, src io.Reader, afterEach func() erro
 		return err
 	}
 	buf := make([]byte, relayHeadroom+relayReadSize+len("\r\n"))
+	send := func(n int) error {
+		if _, err := b.conn.Write(b.framed(buf, n)); err != nil {
+			return err
+		}
+		return afterEach()
+	}
 	if n := r.Buffered(); n > 0 {
-		if err := b.relayChunk(buf, r, n, afterEach); err != nil {
+		if _, err := io.ReadFull(r, buf[relayHeadroom:relayHeadroom+n]); err != nil {
+			return err
+		}
+		if err := send(n); err != nil {
 			return err
 		}
 	}
@@ -268,10 +277,7 @@ func (b *bodyWriter) relay(r *bufio.Reader, src io.Reader, afterEach func() erro
 	for {
 		n, rerr := r.Read(buf[relayHeadroom : relayHeadroom+relayReadSize])
 		if n > 0 {
-			if _, err := b.conn.Write(b.framed(buf, n)); err != nil {
-				return err
-			}
-			if err := afterEach(); err != nil {
+			if err := send(n); err != nil {
 				return err
 			}
 		}
@@ -282,17 +288,6 @@ func (b *bodyWriter) relay(r *bufio.Reader, src io.Reader, afterEach func() erro
 			return rerr
 		}
 	}
-}
-
-// relayChunk sends the n bytes r has buffered as one chunk.
-func (b *bodyWriter) relayChunk(buf []byte, r *bufio.Reader, n int, afterEach func() error) error {
-	if _, err := io.ReadFull(r, buf[relayHeadroom:relayHeadroom+n]); err != nil {
-		return err
-	}
-	if _, err := b.conn.Write(b.framed(buf, n)); err != nil {
-		return err
-	}
-	return afterEach()
 }
 
 // framed returns the n bytes read into buf after relayHeadroom as they go on the wire:

@@ -346,7 +346,9 @@ func TestRelayFraming(t *testing.T) {
 		bw.Write([]byte("pre")) // buffered bytes go out before the relayed ones
 		calls := 0
 		src := &scriptedReader{reads: slices.Clone(reads)}
-		if err := bw.relay(bufio.NewReader(src), src, func() error { calls++; return nil }); err != nil {
+		r := bufio.NewReader(src)
+		r.Peek(1) // as the export does: the first read's bytes wait in r
+		if err := bw.relay(r, src, func() error { calls++; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if calls != len(reads) {
