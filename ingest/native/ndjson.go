@@ -82,20 +82,10 @@ func (p *ndjsonScan) scan(line []byte) bool {
 		p.i++
 	} else {
 		for {
-			p.ws()
-			if p.peek() != '"' {
-				return false
-			}
-			key, esc, ok := p.str()
+			key, esc, ok := p.memberKey()
 			if !ok || esc || !utf8.Valid(key) {
 				return false
 			}
-			p.ws()
-			if p.peek() != ':' {
-				return false
-			}
-			p.i++
-			p.ws()
 			start := p.i
 			if !p.value(0) {
 				return false
@@ -118,6 +108,25 @@ func (p *ndjsonScan) scan(line []byte) bool {
 	}
 	p.match()
 	return true
+}
+
+// memberKey reads an object member's key and its colon, with the white space around
+// them; esc reports an escape in the key.
+func (p *ndjsonScan) memberKey() (key []byte, esc, ok bool) {
+	p.ws()
+	if p.peek() != '"' {
+		return nil, false, false
+	}
+	if key, esc, ok = p.str(); !ok {
+		return nil, false, false
+	}
+	p.ws()
+	if p.peek() != ':' {
+		return nil, false, false
+	}
+	p.i++
+	p.ws()
+	return key, esc, true
 }
 
 func (p *ndjsonScan) peek() byte {
@@ -159,18 +168,9 @@ func (p *ndjsonScan) value(depth int) bool {
 		for {
 			p.ws()
 			if c == '{' {
-				if p.peek() != '"' {
+				if _, _, ok := p.memberKey(); !ok {
 					return false
 				}
-				if _, _, ok := p.str(); !ok {
-					return false
-				}
-				p.ws()
-				if p.peek() != ':' {
-					return false
-				}
-				p.i++
-				p.ws()
 			}
 			if !p.value(depth + 1) {
 				return false

@@ -163,7 +163,7 @@ func (a *Assembler) addConn(r *row) *LineError {
 	if err != nil {
 		return err
 	}
-	c := connRec{ts: ts, proto: a.conns.intern(r.bytes(fProto)), service: a.conns.intern(appService(r.bytes(fService)))}
+	c := connRec{ts: ts, proto: a.conns.strs.id(r.bytes(fProto)), service: a.conns.strs.id(appService(r.bytes(fService)))}
 	var n [4]int64
 	var ok [4]bool
 	for i, f := range [4]field{fOrigPkts, fRespPkts, fOrigIPBytes, fRespIPBytes} {
@@ -198,7 +198,7 @@ type sslSide struct {
 	ts     int64  // ssl.ts, µs: observedAt when no conn row has the uid
 	chain  uint32 // the row's certificate chain is chunk.chains[chain : chain+nchain]
 	nchain uint32
-	fuid   uint32 // the leaf's file id + 1 (sslBuffer.fuidNames), 0: none
+	fuid   uint32 // the leaf's file id + 1 (sslBuffer.fuids), 0: none
 	server uint32 // the server address's number (sslBuffer.servers)
 	port   int32  // the server port, -1: none
 }
@@ -230,13 +230,11 @@ type sslBuffer struct {
 	sides  []sslSide // of the rows in rb
 	chains []uint32  // of the rows in rb
 
-	fpID      map[string]uint32 // lower-case fingerprint -> number
-	fpNames   []string
-	fuidID    map[string]uint32
-	fuidNames []string
-	servers   map[netip.Addr]uint32
-	derived   map[string]*suiteInfo // by raw version \x00 cipher \x00 curve
-	key, ip   []byte                // scratch
+	fps     interner // lower-case fingerprints
+	fuids   interner // leaf certificates' x509 file ids
+	servers map[netip.Addr]uint32
+	derived map[string]*suiteInfo // by raw version \x00 cipher \x00 curve
+	key, ip []byte                // scratch
 }
 
 // chunk is a batch of ssl rows and what their join needs.
@@ -259,7 +257,7 @@ func newSSLBuffer(mem memory.Allocator) *sslBuffer {
 		idx := in.FieldIndices(name)
 		fields[i] = in.Field(idx[0])
 	}
-	b := &sslBuffer{schema: arrow.NewSchema(fields, nil), fpID: map[string]uint32{}, fuidID: map[string]uint32{},
+	b := &sslBuffer{schema: arrow.NewSchema(fields, nil), fps: newInterner(), fuids: newInterner(),
 		servers: map[netip.Addr]uint32{}, derived: map[string]*suiteInfo{}}
 	b.rb = array.NewRecordBuilder(mem, b.schema)
 	str := func(i int) *array.StringBuilder { return b.rb.Field(i).(*array.StringBuilder) }
@@ -359,13 +357,7 @@ func (b *sslBuffer) add(r *row) *LineError {
 	}
 	side.nchain = uint32(len(b.chains)) - side.chain
 	if fuids := r.List(fChainFuids); len(fuids) > 0 {
-		id, ok := b.fuidID[string(fuids[0])]
-		if !ok {
-			id = uint32(len(b.fuidNames))
-			b.fuidNames = append(b.fuidNames, string(fuids[0]))
-			b.fuidID[b.fuidNames[id]] = id
-		}
-		side.fuid = id + 1
+		side.fuid = b.fuids.id(fuids[0]) + 1
 	}
 	id, ok := b.servers[server]
 	if !ok {
@@ -416,17 +408,7 @@ func (b *sslBuffer) internFP(fp []byte) uint32 {
 	if !ascii {
 		lower = []byte(strings.ToLower(string(fp)))
 	}
-	return b.internLower(lower)
-}
-
-func (b *sslBuffer) internLower(fp []byte) uint32 {
-	if id, ok := b.fpID[string(fp)]; ok {
-		return id
-	}
-	id := uint32(len(b.fpNames))
-	b.fpNames = append(b.fpNames, string(fp))
-	b.fpID[b.fpNames[id]] = id
-	return id
+	return b.fps.id(lower)
 }
 
 // cut turns the rows in the builders into a batch.
@@ -505,7 +487,7 @@ func (a *Assembler) Pending() []arrow.RecordBatch {
 func (a *Assembler) Certs(cert *batch.Builder) {
 	for _, fp := range a.order {
 		c := a.certs[fp].cert()
-		if id, ok := a.ssl.fpID[fp]; ok && int(id) < len(a.seen) && a.seen[id].seen {
+		if id, ok := a.ssl.fps.lookup(fp); ok && int(id) < len(a.seen) && a.seen[id].seen {
 			s := a.seen[id]
 			// A certificate no observation of this run references keeps the x509 sighting time.
 			c.FirstSeen, c.LastSeen, c.ServerCount = batch.Int(s.first), batch.Int(s.last), batch.Int(s.servers)
@@ -543,8 +525,8 @@ func (a *Assembler) finish(c chunk) arrow.RecordBatch {
 		at, svc := s.ts, ""
 		if c, ok := a.conns.get(uids.Value(i)); ok {
 			// conn.ts is the connection's start; ssl.ts comes a few ms later (fixtures/doc.go).
-			at, svc = c.ts, a.conns.strs[c.service]
-			appendString(proto, a.conns.strs[c.proto])
+			at, svc = c.ts, a.conns.strs.name(c.service)
+			appendString(proto, a.conns.strs.name(c.proto))
 			appendInt(byteVol, c.bytes, c.hasBytes)
 			appendInt(pkts, c.pkts, c.hasPkts)
 		} else {
@@ -560,13 +542,13 @@ func (a *Assembler) finish(c chunk) arrow.RecordBatch {
 		chain := chains[s.chain : s.chain+s.nchain]
 		fp := ""
 		if len(chain) > 0 {
-			fp = b.fpNames[chain[0]]
+			fp = b.fps.name(chain[0])
 		}
 		if fp == "" && s.fuid != 0 {
-			fp = a.fuids[b.fuidNames[s.fuid-1]]
+			fp = a.fuids[b.fuids.name(s.fuid-1)]
 			if fp != "" {
 				// Older layouts: the leaf found through its file id is the chain seen.
-				id := b.internLower(unsafe.Slice(unsafe.StringData(fp), len(fp)))
+				id := b.fps.id(unsafe.Slice(unsafe.StringData(fp), len(fp)))
 				chain = []uint32{id}
 			}
 		}

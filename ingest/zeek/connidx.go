@@ -30,8 +30,7 @@ type connIndex struct {
 	n     int      // records
 	recs  [][]connRec
 	uids  [][]byte
-	strs  []string          // interned proto and service values; strs[0] = ""
-	strID map[string]uint32 // strs' inverse
+	strs  interner // proto and service values; 0 is ""
 }
 
 // Block sizes of connIndex.
@@ -41,7 +40,7 @@ const (
 )
 
 func newConnIndex() *connIndex {
-	return &connIndex{seed: maphash.MakeSeed(), slots: make([]uint64, 1024), strs: []string{""}, strID: map[string]uint32{"": 0}}
+	return &connIndex{seed: maphash.MakeSeed(), slots: make([]uint64, 1024), strs: newInterner("")}
 }
 
 // rec returns record number i.
@@ -50,17 +49,6 @@ func (x *connIndex) rec(i uint32) *connRec { return &x.recs[i/recBlock][i%recBlo
 // uid returns the uid of r.
 func (x *connIndex) uid(r *connRec) []byte {
 	return x.uids[r.uidBlock][r.uidOff : r.uidOff+r.uidLen]
-}
-
-// intern returns the id of s, adding it when new (lookups do not allocate).
-func (x *connIndex) intern(s []byte) uint32 {
-	if id, ok := x.strID[string(s)]; ok {
-		return id
-	}
-	id := uint32(len(x.strs))
-	x.strs = append(x.strs, string(s))
-	x.strID[x.strs[id]] = id
-	return id
 }
 
 // put stores rec under uid; a uid seen before is replaced (the last row wins).
