@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -158,7 +159,32 @@ func (a *apiPath) Run(ctx context.Context, c Case) (outcome, error) {
 		return outcome{}, fmt.Errorf("api %s: %w", c.Name, err)
 	}
 	out.Bytes, out.Elapsed = int64(len(data)), elapsed
-	return out, nil
+	out.Server, err = serverTime(resp.Header.Get("Server-Timing"))
+	return out, err
+}
+
+// serverTime adds up the durations of a Server-Timing header ("name;dur=ms, ..."); an
+// absent header is 0, a malformed one an error (the server's own header must parse).
+func serverTime(header string) (time.Duration, error) {
+	var total time.Duration
+	if header == "" {
+		return 0, nil
+	}
+	for _, metric := range strings.Split(header, ",") {
+		_, params, _ := strings.Cut(strings.TrimSpace(metric), ";")
+		for _, p := range strings.Split(params, ";") {
+			v, ok := strings.CutPrefix(strings.TrimSpace(p), "dur=")
+			if !ok {
+				continue
+			}
+			ms, err := strconv.ParseFloat(v, 64)
+			if err != nil || ms < 0 {
+				return 0, fmt.Errorf("Server-Timing %q: bad duration %q", header, v)
+			}
+			total += time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	return total, nil
 }
 
 // bodySink receives a response body: memory for pages, a file for exports.

@@ -84,8 +84,16 @@ func TestRunTiny(t *testing.T) {
 			t.Logf("%-18s ok rows %d", c.Name, c.Rows)
 			// The API path is what the instrument exists for: a case must not pass on the
 			// SQL paths alone (an API key the server refused once made it vanish silently).
-			if p := c.Paths["api"]; p == nil || p.Status != StatusOK {
+			p := c.Paths["api"]
+			if p == nil || p.Status != StatusOK {
 				t.Errorf("%s: API path not measured: %+v", c.Name, p)
+				continue
+			}
+			// Pages say where their time went; exports cannot (their header goes first).
+			if hasTiming := p.ServerMedian > 0; hasTiming != (c.Kind == Page) {
+				t.Errorf("%s: server-reported time %v for a %s case", c.Name, p.ServerMedian, c.Kind)
+			} else if p.ServerMedian > p.Stats.Median {
+				t.Errorf("%s: server-reported %v, more than the request took (%v)", c.Name, p.ServerMedian, p.Stats.Median)
 			}
 		case StatusNotAvailable:
 			if c.Reason == "" {

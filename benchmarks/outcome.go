@@ -13,6 +13,10 @@ type outcome struct {
 	Bytes   int64         // bytes produced (response body, exported file, COPY stream)
 	Counts  []int64       // filtered and total counts, when the case asks for them
 	Elapsed time.Duration // timed part only
+	// Server is the time the server reports it spent on the request (its Server-Timing
+	// phases: queue, counts, query, encoding), 0 when it reports none. Elapsed minus
+	// Server is HTTP: the request, the network and reading the body.
+	Server time.Duration
 }
 
 // runner is one way of running a case: the API, raw DuckDB or PostgreSQL.

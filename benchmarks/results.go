@@ -81,6 +81,9 @@ type CaseResult struct {
 	Paths       map[string]*PathResult `json:"paths"`
 	// APIOverDuckDB is the API's median latency over raw DuckDB's (lower is better).
 	APIOverDuckDB float64 `json:"apiOverDuckdb,omitempty"`
+	// ServerOverDuckDB is the median time the server reports for the API's requests
+	// (Server-Timing) over raw DuckDB's median: the API's ratio without HTTP.
+	ServerOverDuckDB float64 `json:"serverOverDuckdb,omitempty"`
 	// PostgresOverAPI is PostgreSQL's median latency over the API's (higher is better).
 	PostgresOverAPI float64 `json:"postgresOverApi,omitempty"`
 	// PostgresOverDuckDB is PostgreSQL over raw DuckDB, kept when the API path is missing.
@@ -99,9 +102,12 @@ type PathResult struct {
 	MBPerSec   float64 `json:"mbPerSec"`
 	// PeakRSS is the peak resident set of the process doing the work during this case:
 	// the serve child for "api", the harness for "duckdb"; 0 when not measured.
-	PeakRSS  int64   `json:"peakRssBytes,omitempty"`
-	Samples  []int64 `json:"samplesNs,omitempty"`
-	Budgeted bool    `json:"budgeted,omitempty"` // fewer reps than asked: the time budget ran out
+	PeakRSS int64 `json:"peakRssBytes,omitempty"`
+	// ServerMedian is the median of the time the server reported spending (Server-Timing),
+	// when it reported it on every run; the rest of Stats.Median is HTTP.
+	ServerMedian time.Duration `json:"serverMedianNs,omitempty"`
+	Samples      []int64       `json:"samplesNs,omitempty"`
+	Budgeted     bool          `json:"budgeted,omitempty"` // fewer reps than asked: the time budget ran out
 }
 
 // Target is one quality bar with its measured value.

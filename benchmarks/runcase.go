@@ -29,6 +29,7 @@ type pathState struct {
 	res     *PathResult
 	warm    outcome
 	samples []time.Duration
+	server  []time.Duration // the server-reported part of each sample, when reported
 	spent   time.Duration
 	active  bool
 }
@@ -138,6 +139,9 @@ func (cr *caseRunner) timed(ctx context.Context, c Case, states []*pathState) {
 				continue
 			}
 			st.samples = append(st.samples, out.Elapsed)
+			if out.Server > 0 {
+				st.server = append(st.server, out.Server)
+			}
 			st.spent += out.Elapsed
 		}
 		if ctx.Err() != nil {
@@ -157,6 +161,9 @@ func (cr *caseRunner) finish(c Case, states []*pathState, res *CaseResult) {
 			continue
 		}
 		pr.Stats = Summarize(st.samples)
+		if len(st.server) == len(st.samples) {
+			pr.ServerMedian = Summarize(st.server).Median
+		}
 		for _, s := range st.samples {
 			pr.Samples = append(pr.Samples, int64(s))
 		}
@@ -172,6 +179,9 @@ func (cr *caseRunner) finish(c Case, states []*pathState, res *CaseResult) {
 	}
 	api, duck, pg := res.Paths["api"], res.Paths["duckdb"], res.Paths["postgres"]
 	res.APIOverDuckDB = ratioOf(api, duck)
+	if api != nil && api.ServerMedian > 0 && duck != nil && duck.Status == StatusOK && duck.Stats.Median > 0 {
+		res.ServerOverDuckDB = float64(api.ServerMedian) / float64(duck.Stats.Median)
+	}
 	res.PostgresOverAPI = ratioOf(pg, api)
 	res.PostgresOverDuckDB = ratioOf(pg, duck)
 }

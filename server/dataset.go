@@ -48,7 +48,8 @@ func (s *server) serveList(c *fiber.Ctx, f format, req listRequest) error {
 	case req.cursorMode:
 		return s.serveCursorPage(c, f, req)
 	}
-	ctx, counts, done, err := s.beginPage(c, req)
+	phases := startPhases()
+	ctx, counts, done, err := s.beginPage(c, req, phases)
 	if err != nil {
 		return err
 	}
@@ -58,29 +59,36 @@ func (s *server) serveList(c *fiber.Ctx, f format, req listRequest) error {
 		return err
 	}
 	defer rr.Release()
+	phases.end(phaseQuery)
 	meta := pageMeta{limit: req.Limit, page: req.page, filtered: counts.filtered, total: counts.total}
 	n, err := encodeAll(c, f, rr, req.columns, meta)
 	if err != nil {
 		return err
 	}
+	phases.end(phaseEncode)
+	phases.set(c)
 	setCountHeader(c, knownCount(req, counts.filtered, n))
 	return nil
 }
 
 // beginPage starts a page query: it takes a query slot (or fails with 503 after the
-// queue wait), starts the per-query timeout and runs the requested counts. done releases
-// both; on error nothing is held.
-func (s *server) beginPage(c *fiber.Ctx, req listRequest) (context.Context, listCounts, func(), error) {
+// queue wait), starts the per-query timeout and runs the requested counts, ending the
+// queue and count phases. done releases both; on error nothing is held.
+func (s *server) beginPage(c *fiber.Ctx, req listRequest, phases *phaseTimer) (context.Context, listCounts, func(), error) {
 	release, err := s.acquire(c.UserContext())
 	if err != nil {
 		return nil, listCounts{}, nil, err
 	}
+	phases.end(phaseQueue)
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.QueryTimeout)
 	done := func() { cancel(); release() }
 	counts, err := s.counts(ctx, req)
 	if err != nil {
 		done()
 		return nil, listCounts{}, nil, err
+	}
+	if req.reportFiltered || req.reportTotal {
+		phases.end(phaseCount)
 	}
 	return ctx, counts, done, nil
 }

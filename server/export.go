@@ -69,7 +69,8 @@ func (s *server) serveCursorPage(c *fiber.Ctx, f format, req listRequest) error 
 		return err
 	}
 	req.TimeFrame = tf
-	ctx, counts, done, err := s.beginPage(c, req)
+	phases := startPhases()
+	ctx, counts, done, err := s.beginPage(c, req, phases)
 	if err != nil {
 		return err
 	}
@@ -81,6 +82,7 @@ func (s *server) serveCursorPage(c *fiber.Ctx, f format, req listRequest) error 
 		return err
 	}
 	defer rr.Release()
+	phases.end(phaseQuery)
 	w, err := f.newWriter(c.Response().BodyWriter(), rr.Schema(), req.columns)
 	if err != nil {
 		return err
@@ -97,7 +99,12 @@ func (s *server) serveCursorPage(c *fiber.Ctx, f format, req listRequest) error 
 		c.Set(HeaderNextCursor, meta.nextCursor)
 	}
 	setCountHeader(c, counts.filtered)
-	return w.Close(meta)
+	if err := w.Close(meta); err != nil {
+		return err
+	}
+	phases.end(phaseEncode)
+	phases.set(c)
+	return nil
 }
 
 // export is one returnAsStream/returnAsZipFile response in progress. It owns its

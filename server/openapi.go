@@ -450,11 +450,14 @@ func (b *openAPIBuilder) components() doc {
 		"parameters": parameters,
 		"responses":  responses,
 		"headers": doc{
-			"X-Request-Id":        doc{"description": "The client's request id if it sent a short one of `[A-Za-z0-9._:/+=-]`, else a generated one; problems repeat it as `traceId`.", "schema": doc{"type": "string"}},
-			"Cache-Control":       doc{"description": "Always `no-cache`.", "schema": doc{"type": "string"}},
-			"Retry-After":         doc{"description": "Seconds to wait before retrying.", "schema": doc{"type": "integer"}},
-			"X-Total-Count":       doc{"description": "Rows matching the request over all pages, whenever known (reportFilteredCount=true, or a short last page).", "schema": doc{"type": "integer", "format": "int64"}},
-			"X-Next-Cursor":       doc{"description": "The nextCursor of a cursor page (for formats without the JSON envelope).", "schema": doc{"type": "string"}},
+			"X-Request-Id":  doc{"description": "The client's request id if it sent a short one of `[A-Za-z0-9._:/+=-]`, else a generated one; problems repeat it as `traceId`.", "schema": doc{"type": "string"}},
+			"Cache-Control": doc{"description": "Always `no-cache`.", "schema": doc{"type": "string"}},
+			"Retry-After":   doc{"description": "Seconds to wait before retrying.", "schema": doc{"type": "integer"}},
+			"X-Total-Count": doc{"description": "Rows matching the request over all pages, whenever known (reportFilteredCount=true, or a short last page).", "schema": doc{"type": "integer", "format": "int64"}},
+			"X-Next-Cursor": doc{"description": "The nextCursor of a cursor page (for formats without the JSON envelope).", "schema": doc{"type": "string"}},
+			"Server-Timing": doc{"description": "Pages (not exports): where the server's time went, in milliseconds: " +
+				"`queue;dur=` waiting for a query slot, `count;dur=` the requested counts (when asked for), `query;dur=` the query " +
+				"up to its complete result, `encode;dur=` rendering the body. The rest of what a client measures is HTTP.", "schema": doc{"type": "string"}},
 			"Content-Disposition": doc{"description": "Exports: `attachment; filename=\"dta_<dataset>_<UTC time>.<ext>\"`.", "schema": doc{"type": "string"}},
 		},
 		"securitySchemes": doc{
@@ -475,6 +478,7 @@ func rowsResponse(name string) doc {
 			"Cache-Control":       ref("headers", "Cache-Control"),
 			"X-Total-Count":       ref("headers", "X-Total-Count"),
 			"X-Next-Cursor":       ref("headers", "X-Next-Cursor"),
+			"Server-Timing":       ref("headers", "Server-Timing"),
 			"Content-Disposition": ref("headers", "Content-Disposition"),
 		},
 		"content": doc{
