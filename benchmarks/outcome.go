@@ -36,6 +36,7 @@ type runner interface {
 // "not available: <Reason>", never dropped silently.
 type NotAvailableError struct{ Reason string }
 
+// Error implements error.
 func (e *NotAvailableError) Error() string { return "not available: " + e.Reason }
 
 func notAvailable(format string, args ...any) error {

@@ -202,6 +202,7 @@ type AuditVerifyError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *AuditVerifyError) Error() string {
 	return fmt.Sprintf("audit log broken at sequence number %d: %s", e.Seq, e.Reason)
 }
