@@ -304,13 +304,18 @@ func (b *bodyWriter) framed(buf []byte, n int) []byte {
 	if !b.chunked {
 		return buf[relayHeadroom:end]
 	}
-	var size [16]byte
-	hex := strconv.AppendInt(size[:0], int64(n), 16)
-	start := relayHeadroom - len(hex) - 2
-	copy(buf[start:], hex)
-	buf[relayHeadroom-2], buf[relayHeadroom-1] = '\r', '\n'
+	var size [relayHeadroom]byte
+	header := appendChunkHeader(size[:0], n)
+	start := relayHeadroom - len(header)
+	copy(buf[start:], header)
 	buf[end], buf[end+1] = '\r', '\n'
 	return buf[start : end+2]
+}
+
+// appendChunkHeader appends the line that opens an HTTP/1.1 chunk of n bytes: its size in
+// hex and CRLF. The chunk's data and a closing CRLF follow it.
+func appendChunkHeader(dst []byte, n int) []byte {
+	return append(strconv.AppendInt(dst, int64(n), 16), '\r', '\n')
 }
 
 // chunkFramer writes each non-empty write as one chunk of a chunked body.
@@ -320,9 +325,8 @@ func (c chunkFramer) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var size [16]byte
-	c.w.Write(strconv.AppendInt(size[:0], int64(len(p)), 16))
-	c.w.WriteString("\r\n")
+	var size [relayHeadroom]byte
+	c.w.Write(appendChunkHeader(size[:0], len(p)))
 	c.w.Write(p)
 	if _, err := c.w.WriteString("\r\n"); err != nil {
 		return 0, err

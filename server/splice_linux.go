@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -40,7 +39,8 @@ func spliceBody(conn net.Conn, src io.Reader, chunked bool, afterEach func() err
 			return true, streamEnd(src)
 		}
 		if chunked {
-			if _, err := conn.Write(append(strconv.AppendInt(nil, int64(n), 16), '\r', '\n')); err != nil {
+			var size [relayHeadroom]byte
+			if _, err := conn.Write(appendChunkHeader(size[:0], n)); err != nil {
 				return true, err
 			}
 		}
