@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -318,14 +317,9 @@ func TestConcurrencyCap(t *testing.T) {
 // TestPostBodyLimit runs a real listener: app.Test fails outright on an oversized body.
 func TestPostBodyLimit(t *testing.T) {
 	app := New(newTestDB(t), Config{BodyLimit: 256})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
+	addr := serveLive(t, app).addr
 	body := `{"filter":"` + strings.Repeat("x", 300) + `"}`
-	resp, err := http.Post("http://"+ln.Addr().String()+disc+"/query", "application/json", strings.NewReader(body))
+	resp, err := http.Post("http://"+addr+disc+"/query", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,13 +132,7 @@ func TestStreamCancel(t *testing.T) {
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	app := New(db, Config{ExportBatchRows: 2000, MaxConcurrentQueries: 1, QueueWait: 100 * time.Millisecond, Logger: log})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	base := "http://" + ln.Addr().String()
+	base := "http://" + serveLive(t, app).addr
 	client := &http.Client{Transport: withTestKey(&http.Transport{DisableKeepAlives: true})}
 
 	// CSV is written by DuckDB through a pipe; Arrow comes from keyset pages.

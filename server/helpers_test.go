@@ -199,7 +199,7 @@ func serveLive(t *testing.T, app *fiber.App) *liveServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = app.Listener(ln) }()
+	go func() { _ = app.Listener(Listener(ln)) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
 	return &liveServer{addr: ln.Addr().String()}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -377,13 +376,7 @@ func httpStatusText(code int) string {
 // TestRequestLimits runs a real listener: app.Test bypasses fasthttp's header reading.
 func TestRequestLimits(t *testing.T) {
 	app := New(newTestDB(t), Config{MaxHeaderBytes: 4096})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	base := "http://" + ln.Addr().String()
+	base := "http://" + serveLive(t, app).addr
 	tests := []struct {
 		name, target string
 		status       int

@@ -164,7 +164,7 @@ func serve(ctx context.Context, e env, o serveOptions) error {
 		ExportTimeout: o.exportTimeout, ExportBatchRows: o.exportBatchRows, AuditKey: auditKey, CursorKey: cursorKey(auditKey),
 		MaxUploadBytes: o.maxUploadBytes, UploadDir: o.uploadDir, IngestTimeout: o.ingestTimeout})
 	served := make(chan error, 1)
-	go func() { served <- app.Listener(ln) }()
+	go func() { served <- app.Listener(server.Listener(ln)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "db", o.db)
 	if demoKey != "" {
 		fmt.Fprintf(e.stdout, "demo API key: %s\n", demoKey)
