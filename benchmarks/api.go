@@ -78,6 +78,12 @@ func (a *apiPath) requestURL(c Case) string {
 	if c.OffsetPage > 0 {
 		v.Set("offset", fmt.Sprint(c.OffsetPage))
 	}
+	if !c.TimeFrame.Begin.IsZero() {
+		v.Set("timeFrame[begin]", fmt.Sprint(c.TimeFrame.Begin.Unix()))
+	}
+	if !c.TimeFrame.End.IsZero() {
+		v.Set("timeFrame[end]", fmt.Sprint(c.TimeFrame.End.Unix()))
+	}
 	for k, vals := range c.Params {
 		for _, x := range vals {
 			v.Add(k, x)

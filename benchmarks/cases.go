@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 
+	"github.com/cipherscope/cipherscope/fixtures"
 	"github.com/cipherscope/cipherscope/query"
 )
 
@@ -65,6 +66,9 @@ type Case struct {
 	// PGFilter replaces Filter on PostgreSQL only where PostgreSQL syntax differs (list
 	// fields); empty means Filter verbatim, which is the rule.
 	PGFilter string
+	// TimeFrame restricts a discovery case's rollups to the observations in [Begin, End)
+	// (the API's timeFrame[begin] and timeFrame[end]); zero is all time, the API's default.
+	TimeFrame query.TimeFrame
 	// Counts asks every path for the filtered and total row counts as well.
 	Counts bool
 	// NoRowCheck explains why the paths' row counts are not comparable (different shapes);
@@ -150,6 +154,13 @@ func Suite() []Case {
 		{
 			Name: "deep_offset", Description: "deep offset page (rows 20000-20099)", Dataset: query.Discovery, Kind: Page,
 			Sorts: []Sort{{"firstSeen", false}}, Limit: 100, OffsetPage: 200,
+		},
+		{
+			Name: "timeframe_page", Description: "equality over one week's observations (time frame)", Dataset: query.Discovery, Kind: Page,
+			Filter:  "cipherKex = 'ECDHE'",
+			DuckPre: `"cipherKex" = 'ECDHE'`,
+			Sorts:   []Sort{{"byteVolume", true}}, Limit: 100,
+			TimeFrame: query.TimeFrame{Begin: fixtures.DefaultStart.AddDate(0, 0, 7), End: fixtures.DefaultStart.AddDate(0, 0, 14)},
 		},
 		{
 			Name: "cert_page", Description: "cert dataset, range + equality", Dataset: query.Cert, Kind: Page,

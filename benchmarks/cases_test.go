@@ -68,14 +68,29 @@ func TestSelectCases(t *testing.T) {
 func TestSQLShapes(t *testing.T) {
 	c := caseNamed(t, "eq_range")
 	d := duckPlan(c)
-	for _, want := range []string{`FROM discovery_flow WHERE "cipherKex" = 'ECDHE'`, `GROUP BY "flowId"`, `WHERE "byteVolume" > 1000000`, `ORDER BY "byteVolume" DESC LIMIT 100`} {
-		if !strings.Contains(d.Main, want) {
-			t.Errorf("duck SQL lacks %q:\n%s", want, d.Main)
-		}
+	// All time: the flow table's rollup columns, pre and post predicates in one WHERE.
+	if want := `FROM (SELECT * FROM discovery_flow WHERE ("cipherKex" = 'ECDHE') AND ("byteVolume" > 1000000)) ORDER BY "byteVolume" DESC LIMIT 100`; !strings.HasSuffix(d.Main, want) {
+		t.Errorf("duck SQL = %s", d.Main)
 	}
 	p := pgPlan(c)
 	if want := "FROM discovery WHERE cipherKex = 'ECDHE' AND byteVolume > 1000000 ORDER BY byteVolume DESC LIMIT 100"; !strings.HasSuffix(p.Main, want) {
 		t.Errorf("pg SQL = %s", p.Main)
+	}
+	// A time frame: the frame's observations grouped per flow, on all three paths.
+	tf := caseNamed(t, "timeframe_page")
+	d = duckPlan(tf)
+	for _, want := range []string{`WITH f AS (SELECT * EXCLUDE ("connectionCount", "byteVolume", "packetCount", "firstSeen", "lastSeen") FROM discovery_flow WHERE "cipherKex" = 'ECDHE')`,
+		`WHERE "observedAt" >= TIMESTAMP '2026-09-08 00:00:00' AND "observedAt" < TIMESTAMP '2026-09-15 00:00:00' GROUP BY "flowId"`} {
+		if !strings.Contains(d.Main, want) {
+			t.Errorf("duck SQL lacks %q:\n%s", want, d.Main)
+		}
+	}
+	p = pgPlan(tf)
+	if want := "WHERE observedAt >= '2026-09-08 00:00:00' AND observedAt < '2026-09-15 00:00:00' GROUP BY"; !strings.Contains(p.Main, want) {
+		t.Errorf("pg SQL lacks %q:\n%s", want, p.Main)
+	}
+	if u := (&apiPath{base: "http://x"}).requestURL(tf); !strings.Contains(u, "timeFrame%5Bbegin%5D=1788825600&timeFrame%5Bend%5D=1789430400") {
+		t.Errorf("API URL = %s", u)
 	}
 	deep := pgPlan(caseNamed(t, "deep_offset"))
 	if !strings.HasSuffix(deep.Main, "LIMIT 100 OFFSET 20000") {

@@ -43,7 +43,7 @@ func ensureDataset(ctx context.Context, root string, seed uint64, s Scale, logf 
 	if b, err := os.ReadFile(info); err == nil && fileExists(d.duckdb) {
 		if err := json.Unmarshal(b, &d.build); err == nil {
 			d.build.Cached = true
-			return d, nil
+			return d, migrateCached(ctx, d.duckdb)
 		}
 	}
 	if err := os.MkdirAll(d.dir, 0o755); err != nil {
@@ -54,6 +54,17 @@ func ensureDataset(ctx context.Context, root string, seed uint64, s Scale, logf 
 		return nil, err
 	}
 	return d, writeJSON(info, d.build)
+}
+
+// migrateCached opens a cached file writable once, so that a file an older build made
+// is migrated to this build's schema version (engine.Open) before the paths open it
+// read-only.
+func migrateCached(ctx context.Context, path string) error {
+	db, err := engine.Open(ctx, engine.Config{Path: path})
+	if err != nil {
+		return fmt.Errorf("cached dataset %s: %w", path, err)
+	}
+	return db.Close()
 }
 
 // buildDuckDB loads generated batches into a fresh file and renames it into place only

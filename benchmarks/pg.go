@@ -76,20 +76,25 @@ func pgDDL() []string {
 	return append(stmts, pgDiscoveryView())
 }
 
-// pgDiscoveryView is the rollup, as in DuckDB: one row per flow key. Derived fields are
-// grouped too (PostgreSQL needs every non-aggregate in GROUP BY); they are functions of
-// the key, so the groups are the same.
+// pgDiscoveryView is the rollup, as in DuckDB: one row per flow key.
 func pgDiscoveryView() string {
+	return "CREATE VIEW discovery AS " + pgRollupSQL("")
+}
+
+// pgRollupSQL groups the observations that meet cond (all when empty) per flow key.
+// Derived fields are grouped too (PostgreSQL needs every non-aggregate in GROUP BY); they
+// are functions of the key, so the groups are the same.
+func pgRollupSQL(cond string) string {
 	var group []string
 	for _, f := range query.Fields(query.Discovery) {
 		if f.PreAggregate() {
 			group = append(group, f.Name)
 		}
 	}
-	return fmt.Sprintf(`CREATE VIEW discovery AS SELECT %s,
+	return fmt.Sprintf(`SELECT %s,
   count(*)::bigint AS connectionCount, sum(byteVolume)::bigint AS byteVolume,
   sum(packetCount)::bigint AS packetCount, min(observedAt) AS firstSeen, max(observedAt) AS lastSeen
-FROM %s GROUP BY %s`, strings.Join(group, ", "), pgObsTable, strings.Join(group, ", "))
+FROM %s%s GROUP BY %s`, strings.Join(group, ", "), pgObsTable, where(cond), strings.Join(group, ", "))
 }
 
 // duckExportSQL is the DuckDB COPY that writes a dataset as CSV in PostgreSQL's column
@@ -116,12 +121,14 @@ func pgArrayExpr(col string) string {
 }
 
 // tableNameOf is the DuckDB FROM target of a dataset's stored rows: the cert table, or the
-// discovery observations joined with their flows (one row per observation).
+// discovery observations joined with their flows (one row per observation; the flows'
+// all-time rollup columns left out, as their names are the observations' own).
 func tableNameOf(ds query.Dataset) string {
 	if ds == query.Cert {
 		return quoteIdent(query.CertTable)
 	}
-	return fmt.Sprintf("%s JOIN %s USING (%s)", quoteIdent(query.DiscoveryTable), quoteIdent(query.FlowTable), quoteIdent(query.FlowIDColumn))
+	return fmt.Sprintf("%s JOIN (SELECT * EXCLUDE (%s) FROM %s) USING (%s)", quoteIdent(query.DiscoveryTable),
+		quotedList(rollupFields), quoteIdent(query.FlowTable), quoteIdent(query.FlowIDColumn))
 }
 
 // pgLoad creates the schema on a fresh server and COPYs each dataset's CSV file into it,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/cipherscope/cipherscope/query"
 )
@@ -57,28 +58,71 @@ func duckSelect(c Case, paged bool) string {
 }
 
 // duckSource is the dataset's rows after the filter: the cert table, or the discovery
-// rollup over the normalised tables (query/catalog.go): observations grouped by their
-// integer flow id, joined with the flow table for the key and derived fields. Pre
-// predicates run on the flow table, once per flow; the join on the filtered flows prunes
-// observations before grouping. Post predicates filter the joined rollup.
+// rollup over the engine's tables (query/catalog.go). For all time that is the flow
+// table, which carries every flow's all-time aggregates: pre and post predicates are one
+// WHERE. For a time frame, the frame's observations are grouped by their integer flow id
+// and joined with the flow table (without its all-time columns) for the key and derived
+// fields; pre predicates run on the flow table, once per flow, and the join on the
+// filtered flows prunes observations before grouping; post predicates filter the join.
 func duckSource(c Case, pre, post string) string {
 	if c.Dataset == query.Cert {
 		return "SELECT * FROM " + query.CertTable + where(pre)
 	}
+	if c.TimeFrame == (query.TimeFrame{}) {
+		return "SELECT * FROM " + query.FlowTable + where(and(pre, post))
+	}
 	id := quoteIdent(query.FlowIDColumn)
 	agg := fmt.Sprintf("SELECT %s, %s FROM %s", id, strings.Join(aggregates, ", "), query.DiscoveryTable)
+	frame := where(frameSQL(c.TimeFrame, quoteIdent(query.ObservedAtColumn), "TIMESTAMP "))
+	flows := fmt.Sprintf("SELECT * EXCLUDE (%s) FROM %s", quotedList(rollupFields), query.FlowTable)
 	var s string
 	if pre == "" {
-		s = fmt.Sprintf("SELECT * FROM (%s GROUP BY %s) agg JOIN %s USING (%s)", agg, id, query.FlowTable, id)
+		s = fmt.Sprintf("SELECT * FROM (%s%s GROUP BY %s) agg JOIN (%s) USING (%s)", agg, frame, id, flows, id)
 	} else {
-		s = fmt.Sprintf("WITH f AS (SELECT * FROM %s%s) SELECT * FROM (%s JOIN (SELECT %s FROM f) USING (%s) GROUP BY %s) agg JOIN f USING (%s)",
-			query.FlowTable, where(pre), agg, id, id, id, id)
+		s = fmt.Sprintf("WITH f AS (%s%s) SELECT * FROM (%s JOIN (SELECT %s FROM f) USING (%s)%s GROUP BY %s) agg JOIN f USING (%s)",
+			flows, where(pre), agg, id, id, frame, id, id)
 	}
 	if post != "" {
 		s = "SELECT * FROM (" + s + ")" + where(post)
 	}
 	return s
 }
+
+// frameSQL is the time frame as a condition on the observation time column col, with
+// literals written as typed (DuckDB: TIMESTAMP '...'; PostgreSQL: '...' cast by the column).
+func frameSQL(tf query.TimeFrame, col, typed string) string {
+	var conds []string
+	if !tf.Begin.IsZero() {
+		conds = append(conds, fmt.Sprintf("%s >= %s'%s'", col, typed, tf.Begin.UTC().Format(time.DateTime)))
+	}
+	if !tf.End.IsZero() {
+		conds = append(conds, fmt.Sprintf("%s < %s'%s'", col, typed, tf.End.UTC().Format(time.DateTime)))
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// and joins two predicates, either of which may be empty.
+func and(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return "(" + a + ") AND (" + b + ")"
+}
+
+// rollupFields are the discovery aggregate fields, in catalog order: the flow table's
+// all-time columns.
+var rollupFields = func() []string {
+	var out []string
+	for _, f := range query.Fields(query.Discovery) {
+		if f.Role == query.Aggregate {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}()
 
 // aggregates are the discovery rollup's aggregate columns, in catalog order.
 var aggregates = []string{
@@ -111,6 +155,9 @@ func duckCBOMCerts(c Case) string {
 // lower-case names as the unquoted field names in the filter.
 func pgPlan(c Case) plan {
 	src := string(c.Dataset)
+	if c.Dataset == query.Discovery && c.TimeFrame != (query.TimeFrame{}) {
+		src = "(" + pgRollupSQL(frameSQL(c.TimeFrame, query.ObservedAtColumn, "")) + ") discovery"
+	}
 	filter := c.pgFilter()
 	switch c.Kind {
 	case CBOM:

@@ -167,7 +167,8 @@ func (db *DB) setup(ctx context.Context) error {
 	}
 	if v, err := strconv.Atoi(stored); err != nil || v != SchemaVersion {
 		return errorf(Conflict, op, "the database has schema version %q; this build reads only version %d "+
-			"(version 1 files predate the discovery flow table and are not migrated: re-ingest into a new database)",
+			"(version 2 is migrated when the database is opened writable; version 1 files predate the "+
+			"discovery flow table and are not migrated: re-ingest into a new database)",
 			stored, SchemaVersion)
 	}
 	for _, ds := range query.Datasets {
@@ -192,12 +193,19 @@ func (db *DB) createSchema(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, stmts[0]); err != nil {
 		return fmt.Errorf("%w\n%s", err, stmts[0])
 	}
-	// A database of another schema version is left untouched; setup reports it.
+	// An older version is migrated; a database of a version with no migration path is
+	// left untouched, and setup reports it.
 	var stored string
 	err = tx.QueryRowContext(ctx, fmt.Sprintf(
 		"SELECT value FROM %s WHERE key = 'schema_version'", MetadataTable)).Scan(&stored)
 	if err == nil && stored != strconv.Itoa(SchemaVersion) {
-		return nil
+		v, verr := strconv.Atoi(stored)
+		if verr != nil || v > SchemaVersion {
+			return nil
+		}
+		if ok, err := migrate(ctx, tx, v); err != nil || !ok {
+			return err
+		}
 	}
 	for _, stmt := range stmts[1:] {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {

@@ -19,7 +19,7 @@ func TestOpenCreatesSchema(t *testing.T) {
 			}
 			db := openTest(t, path)
 			got := queryStrings(t, db, "SELECT value FROM cs_metadata WHERE key = 'schema_version'")
-			if want := [][]string{{"2"}}; !slices.EqualFunc(got, want, slices.Equal) {
+			if want := [][]string{{"3"}}; !slices.EqualFunc(got, want, slices.Equal) {
 				t.Errorf("schema_version = %v, want %v", got, want)
 			}
 			for _, ds := range query.Datasets {
@@ -43,10 +43,13 @@ func TestStoredColumns(t *testing.T) {
 	}
 	got = queryStrings(t, db, `SELECT column_name || ' ' || data_type || ' ' || is_nullable FROM information_schema.columns
 		WHERE table_name = 'discovery_flow' AND column_name IN ('flowId', 'clientIp', 'clientIp__fam', 'clientIp__num',
-		'serverPort', 'forwardSecrecy', 'weakReasons', 'obsUid', 'byteVolume') ORDER BY ordinal_position`)
+		'serverPort', 'forwardSecrecy', 'weakReasons', 'obsUid', 'observedAt', 'connectionCount', 'byteVolume', 'packetCount',
+		'firstSeen', 'lastSeen') ORDER BY ordinal_position`)
 	want = [][]string{
 		{"flowId INTEGER NO"}, {"clientIp VARCHAR NO"}, {"clientIp__fam UTINYINT NO"}, {"clientIp__num HUGEINT NO"},
 		{"serverPort BIGINT YES"}, {"forwardSecrecy BOOLEAN YES"}, {"weakReasons VARCHAR[] YES"},
+		{"connectionCount BIGINT YES"}, {"byteVolume BIGINT YES"}, {"packetCount BIGINT YES"},
+		{"firstSeen TIMESTAMP YES"}, {"lastSeen TIMESTAMP YES"},
 	}
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("discovery flow columns:\n got %v\nwant %v", got, want)

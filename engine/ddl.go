@@ -11,9 +11,10 @@ import (
 // stored in MetadataTable; Open refuses a database of any other version (Conflict) and is
 // where migrations from older versions will go.
 //
-// Version 2 normalises discovery into a flow table and an observation table (catalog.go);
-// version 1 stored every key column on every observation.
-const SchemaVersion = 2
+// Version 3 adds the all-time rollup columns to the flow table (migrated from version 2
+// at Open: migrate.go). Version 2 normalised discovery into a flow table and an
+// observation table (catalog.go); version 1 stored every key column on every observation.
+const SchemaVersion = 3
 
 // MetadataTable holds key/value facts about the database itself (schema_version, ...).
 const MetadataTable = "cs_metadata"
@@ -76,23 +77,48 @@ func flowKeyColumns() []string {
 }
 
 // tables returns the stored tables of a dataset, in creation order. Discovery: the flow
-// table (flowId, then every key and derived input column) and the observation table (the
-// per-observation input columns, then flowId). Cert: one table of the input columns.
+// table (flowId, every key and derived input column, then the all-time rollup) and the
+// observation table (the per-observation input columns, then flowId). Cert: one table of
+// the input columns.
 func tables(ds query.Dataset) []table {
 	if ds == query.Cert {
 		return []table{{Name: query.CertTable, Columns: inputColumns(ds)}}
 	}
 	id := column{Name: query.FlowIDColumn, Type: flowIDType}
-	flow := []column{id}
+	flow := append(append([]column{id}, flowInputColumns()...), rollupColumns()...)
 	var obs []column
 	for _, c := range inputColumns(ds) {
 		if isObservationColumn(c.Name) {
 			obs = append(obs, c)
-		} else {
-			flow = append(flow, c)
 		}
 	}
 	return []table{{Name: query.FlowTable, Columns: flow}, {Name: query.DiscoveryTable, Columns: append(obs, id)}}
+}
+
+// flowInputColumns are the flow table's columns that come from the input: the key and
+// derived fields, with their IP comparison columns.
+func flowInputColumns() []column {
+	var out []column
+	for _, c := range inputColumns(query.Discovery) {
+		if !isObservationColumn(c.Name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// rollupColumns are the flow table's all-time rollup: every discovery aggregate over all
+// of the flow's observations, kept current by Load (query/catalog.go, storage conventions).
+// They are nullable because ALTER TABLE ADD COLUMN (the version 2 migration) cannot add
+// NOT NULL; Load fills them in the transaction that adds the flow.
+func rollupColumns() []column {
+	var out []column
+	for _, f := range query.Fields(query.Discovery) {
+		if f.Role == query.Aggregate {
+			out = append(out, column{Name: f.Name, Type: duckType(f.Name, query.Discovery), Null: true})
+		}
+	}
+	return out
 }
 
 // isObservationColumn reports whether a discovery input column is stored per observation.
@@ -195,4 +221,13 @@ func schemaDDL() []string {
 		}
 	}
 	return stmts
+}
+
+// rollupAggregate is the DuckDB aggregate over observation rows of a rollup column.
+func rollupAggregate(name string) string {
+	expr, ok := query.DuckDBAggregate(name)
+	if !ok {
+		panic(fmt.Sprintf("engine: rollup column %q is not an aggregate", name))
+	}
+	return expr
 }

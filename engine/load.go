@@ -269,11 +269,12 @@ func loadDiscovery(ctx context.Context, conn *duckdb.Conn, in *ipReader, stored 
 		return 0, err
 	}
 	defer fr.Release()
-	temps = append(temps, flows, fmap)
+	delta := "cs_delta_" + randomHex()
+	temps = append(temps, flows, fmap, delta)
 	if _, err := insertFromView(ctx, conn, localFlowsSQL("cs_load_"+randomHex(), flows), fr, held); err != nil {
 		return 0, err
 	}
-	for _, stmt := range []string{flowMapSQL(stage, flows, fmap), flowInsertSQL(flows, fmap)} {
+	for _, stmt := range []string{flowMapSQL(stage, flows, fmap), rollupDeltaSQL(stage, fmap, delta), flowInsertSQL(flows, fmap, delta)} {
 		if _, err := conn.ExecContext(ctx, stmt, nil); err != nil {
 			return 0, err
 		}
@@ -281,6 +282,11 @@ func loadDiscovery(ctx context.Context, conn *duckdb.Conn, in *ipReader, stored 
 	res, err := conn.ExecContext(ctx, obsInsertSQL(stage, fmap), nil)
 	if err != nil {
 		return 0, err
+	}
+	if stored {
+		if _, err := conn.ExecContext(ctx, rollupUpdateSQL(delta), nil); err != nil {
+			return 0, err
+		}
 	}
 	return res.RowsAffected()
 }
@@ -383,7 +389,7 @@ const localFlowColumn = "cs_flow"
 // number, the flow table's columns, IP numbers recombined).
 func localFlowsSQL(view, flows string) viewStmt {
 	sel := []string{quoteIdent(localFlowColumn)}
-	for _, c := range tables(query.Discovery)[0].Columns[1:] {
+	for _, c := range flowInputColumns() {
 		sel = append(sel, selectExpr(c)+" AS "+quoteIdent(c.Name))
 	}
 	return viewStmt{view, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT %s FROM %s", quoteIdent(flows), strings.Join(sel, ", "), quoteIdent(view))}
@@ -413,18 +419,56 @@ func flowMapSQL(stage, flows, fmap string) string {
 		quoteIdent(fmap), lf, id, table, flowIDType, quoteIdent(flows), flowMatch(), quoteIdent(stage))
 }
 
-// flowInsertSQL adds the new flows. Derived fields and IP comparison columns are
-// functions of the key: the first input row of each flow gave them.
-func flowInsertSQL(flows, fmap string) string {
+// flowInsertSQL adds the new flows with their rollup (from the delta). Derived fields and
+// IP comparison columns are functions of the key: the first input row of each flow gave them.
+func flowInsertSQL(flows, fmap, delta string) string {
 	var names, sel []string
-	for _, c := range tables(query.Discovery)[0].Columns[1:] {
+	for _, c := range flowInputColumns() {
 		q := quoteIdent(c.Name)
 		names, sel = append(names, q), append(sel, "s."+q)
 	}
+	for _, c := range rollupColumns() {
+		q := quoteIdent(c.Name)
+		names, sel = append(names, q), append(sel, "d."+q)
+	}
 	id := quoteIdent(query.FlowIDColumn)
-	return fmt.Sprintf("INSERT INTO %s (%s, %s)\nSELECT m.%s, %s\nFROM %s s JOIN %s m USING (%s)\nWHERE m.isNew",
+	return fmt.Sprintf("INSERT INTO %s (%s, %s)\nSELECT m.%s, %s\nFROM %s s JOIN %s m USING (%s) JOIN %s d USING (%s)\nWHERE m.isNew",
 		quoteIdent(query.FlowTable), id, strings.Join(names, ", "), id, strings.Join(sel, ", "),
-		quoteIdent(flows), quoteIdent(fmap), quoteIdent(localFlowColumn))
+		quoteIdent(flows), quoteIdent(fmap), quoteIdent(localFlowColumn), quoteIdent(delta), id)
+}
+
+// rollupMerge folds a delta d into a stored rollup f, with the aggregates' NULL rules: a
+// sum of only NULLs is NULL, and least/greatest skip NULLs.
+var rollupMerge = map[string]string{
+	"connectionCount": `f.%[1]s + d.%[1]s`,
+	"byteVolume":      `coalesce(f.%[1]s + d.%[1]s, f.%[1]s, d.%[1]s)`,
+	"packetCount":     `coalesce(f.%[1]s + d.%[1]s, f.%[1]s, d.%[1]s)`,
+	"firstSeen":       `least(f.%[1]s, d.%[1]s)`,
+	"lastSeen":        `greatest(f.%[1]s, d.%[1]s)`,
+}
+
+// rollupDeltaSQL computes the rollup of the staged (new) observations per flow id.
+func rollupDeltaSQL(stage, fmap, delta string) string {
+	id := quoteIdent(query.FlowIDColumn)
+	sel := []string{"m." + id, "m.isNew"}
+	for _, c := range rollupColumns() {
+		sel = append(sel, rollupAggregate(c.Name)+" AS "+quoteIdent(c.Name))
+	}
+	return fmt.Sprintf("CREATE TEMP TABLE %s AS\nSELECT %s\nFROM %s s JOIN %s m USING (%s)\nGROUP BY m.%s, m.isNew",
+		quoteIdent(delta), strings.Join(sel, ", "), quoteIdent(stage), quoteIdent(fmap), quoteIdent(localFlowColumn), id)
+}
+
+// rollupUpdateSQL folds the delta into the rollup of the flows that were stored already
+// (the new ones got theirs in flowInsertSQL).
+func rollupUpdateSQL(delta string) string {
+	id := quoteIdent(query.FlowIDColumn)
+	var sets []string
+	for _, c := range rollupColumns() {
+		q := quoteIdent(c.Name)
+		sets = append(sets, q+" = "+fmt.Sprintf(rollupMerge[c.Name], q))
+	}
+	return fmt.Sprintf("UPDATE %s AS f SET %s\nFROM %s d\nWHERE f.%s = d.%s AND NOT d.isNew",
+		quoteIdent(query.FlowTable), strings.Join(sets, ", "), quoteIdent(delta), id, id)
 }
 
 // obsInsertSQL inserts the staged observations with the ids of their flows.

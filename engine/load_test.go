@@ -74,7 +74,7 @@ func TestLoadStoresAllTypes(t *testing.T) {
 	mustLoad(t, db, query.Discovery, []row{full, empty, nulls})
 	got := queryStrings(t, db, `SELECT "obsUid", CAST("observedAt" AS VARCHAR), "clientName", "serverName", "serverIp",
 		CAST("serverPort" AS VARCHAR), CAST("weakReasons" AS VARCHAR), CAST("forwardSecrecy" AS VARCHAR), CAST("pqcKex" AS VARCHAR),
-		CAST("byteVolume" AS VARCHAR)
+		CAST(discovery_obs."byteVolume" AS VARCHAR)
 		FROM discovery_obs JOIN discovery_flow USING ("flowId") ORDER BY "obsUid"`)
 	want := [][]string{
 		{"empty", "2024-05-01 10:00:00", "NULL", "NULL", "10.0.0.2", "443", "[]", "NULL", "NULL", "1000"},

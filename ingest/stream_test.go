@@ -39,7 +39,7 @@ func TestZeekCombinedLog(t *testing.T) {
 		t.Errorf("restarts %d, summary %+v; want 1 restart and 300 observations", restarts, sum)
 	}
 	for _, q := range []string{
-		`SELECT count(*), sum(hash(` + discoveryCols + `)) FROM discovery_obs JOIN discovery_flow USING (flowId)`,
+		`SELECT count(*), sum(hash(` + discoveryCols + `)) FROM ` + observations,
 		`SELECT count(*), sum(hash(` + zeekCertCols + `)) FROM cert WHERE certSource = 'traffic'`,
 	} {
 		want, got := rows(t, separate, q), rows(t, together, q)

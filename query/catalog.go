@@ -78,13 +78,16 @@ func (f Field) PreAggregate() bool { return f.Role != Aggregate }
 // The discovery dataset is normalised into two tables. FlowTable holds one row per
 // distinct flow key: FlowIDColumn (an INTEGER surrogate, assigned in load order, so never
 // part of a result or of an ORDER BY), then the key fields (with the IP comparison
-// columns) and the derived fields. DiscoveryTable holds one row per observation:
-// ObservationIDColumn (a source-unique id such as the Zeek uid, for de-duplication),
-// ObservedAtColumn (min/max give firstSeen/lastSeen; count(*) gives connectionCount), the
-// per-observation "byteVolume" and "packetCount" (summed), and FlowIDColumn. A rollup
-// groups observations by the integer FlowIDColumn and joins the flow table for the key,
-// instead of grouping by ~15 mostly VARCHAR key columns (1M observations, 2 cores:
-// 4-7x faster). Predicates on key and derived fields run on the flow table.
+// columns) and the derived fields, then the aggregate fields over all of the flow's
+// observations (the all-time rollup, which every load updates in its transaction).
+// DiscoveryTable holds one row per observation: ObservationIDColumn (a source-unique id
+// such as the Zeek uid, for de-duplication), ObservedAtColumn (min/max give
+// firstSeen/lastSeen; count(*) gives connectionCount), the per-observation "byteVolume"
+// and "packetCount" (summed), and FlowIDColumn. A query without a time frame reads the
+// flow table alone. A time frame's rollup groups the frame's observations by the integer
+// FlowIDColumn and joins the flow table for the key, instead of grouping by ~15 mostly
+// VARCHAR key columns (1M observations, 2 cores: 4-7x faster). Predicates on key and
+// derived fields run on the flow table.
 // The cert dataset stores one row per certificate in CertTable, plus CertDERColumn.
 const (
 	DiscoveryTable      = "discovery_obs"

@@ -26,6 +26,14 @@ var aggregateSQL = map[string]string{
 	"lastSeen":        `max(` + quoteIdent(ObservedAtColumn) + `)`,
 }
 
+// DuckDBAggregate returns the DuckDB expression that computes the discovery aggregate
+// field name over observation rows (count(*), sum, min, max), for the engine's all-time
+// rollup; ok is false for a field that is not an aggregate.
+func DuckDBAggregate(name string) (expr string, ok bool) {
+	expr, ok = aggregateSQL[name]
+	return expr, ok
+}
+
 // sqlType is the DuckDB column type of each field type (ip: its text column).
 var sqlType = map[Type]string{
 	String: "VARCHAR", Int: "BIGINT", Float: "DOUBLE", Bool: "BOOLEAN",
@@ -81,11 +89,16 @@ func selectNeeds(p *Plan) map[string]bool {
 }
 
 // source writes the FROM target and WHERE clause: the cert table, or the discovery
-// rollup filtered by the post-aggregate conjuncts. The rollup groups the observations of
-// the time frame by their integer flow id and joins the flow table (see the storage
-// conventions in catalog.go) for the key and derived fields:
+// rollup filtered by the post-aggregate conjuncts.
 //
-//	(WITH "f" AS (SELECT * FROM discovery_flow WHERE <pre>)
+// Without a time frame the rollup is the flow table itself: it carries every flow's
+// all-time aggregates (see the storage conventions in catalog.go), so pre- and
+// post-aggregate conjuncts are one WHERE on one row per flow and no observation is read.
+//
+// With a time frame the rollup groups the frame's observations by their integer flow id
+// and joins the flow table, without its all-time columns, for the key and derived fields:
+//
+//	(WITH "f" AS (SELECT * EXCLUDE (<all-time>) FROM discovery_flow WHERE <pre>)
 //	 SELECT * FROM (SELECT flowId, <aggregates> FROM discovery_obs
 //	                JOIN (SELECT flowId FROM "f") USING (flowId) WHERE <time frame>
 //	                GROUP BY flowId) AS "agg" JOIN "f" USING (flowId)) AS "flows" WHERE <post>
@@ -102,6 +115,11 @@ func (d duckDB) source(w *sqlWriter, p *Plan, needs map[string]bool) {
 		d.where(w, p.Pre, nil)
 		return
 	}
+	if p.TimeFrame.Begin.IsZero() && p.TimeFrame.End.IsZero() {
+		w.ident(FlowTable)
+		d.where(w, append(p.Pre[:len(p.Pre):len(p.Pre)], p.Post...), nil)
+		return
+	}
 	id := quoteIdent(FlowIDColumn)
 	agg := "SELECT " + id
 	for _, f := range Fields(Discovery) {
@@ -111,8 +129,9 @@ func (d duckDB) source(w *sqlWriter, p *Plan, needs map[string]bool) {
 	}
 	agg += " FROM " + quoteIdent(DiscoveryTable)
 	timeFrame := func() { d.timeFrame(w, p.TimeFrame) }
+	flows := "SELECT * EXCLUDE (" + allTimeColumns + ") FROM " + quoteIdent(FlowTable)
 	if len(p.Pre) > 0 {
-		w.str(`(WITH "f" AS (SELECT * FROM ` + quoteIdent(FlowTable))
+		w.str(`(WITH "f" AS (` + flows)
 		d.where(w, p.Pre, nil)
 		w.str(") SELECT * FROM (" + agg + ` JOIN (SELECT ` + id + ` FROM "f") USING (` + id + ")")
 		d.where(w, nil, timeFrame)
@@ -120,10 +139,22 @@ func (d duckDB) source(w *sqlWriter, p *Plan, needs map[string]bool) {
 	} else {
 		w.str("(SELECT * FROM (" + agg)
 		d.where(w, nil, timeFrame)
-		w.str(" GROUP BY " + id + `) AS "agg" JOIN ` + quoteIdent(FlowTable) + " USING (" + id + `)) AS "flows"`)
+		w.str(" GROUP BY " + id + `) AS "agg" JOIN (` + flows + ") USING (" + id + `)) AS "flows"`)
 	}
 	d.where(w, p.Post, nil)
 }
+
+// allTimeColumns lists the flow table's all-time rollup columns, which a time frame's
+// rollup replaces.
+var allTimeColumns = func() string {
+	var names []string
+	for _, f := range Fields(Discovery) {
+		if f.Role == Aggregate {
+			names = append(names, quoteIdent(f.Name))
+		}
+	}
+	return strings.Join(names, ", ")
+}()
 
 // where writes " WHERE a AND b ..." for the extra conditions and conds, if any.
 func (d duckDB) where(w *sqlWriter, conds []Cond, extra func()) {

@@ -64,13 +64,17 @@ func widen(path string, times int) error {
 	}
 	defer tx.Rollback()
 	stride := fmt.Sprint(idStride)
-	copies := `INSERT INTO ` + query.FlowTable + ` SELECT f.* REPLACE (f.` + id + ` + r.k * ` + stride + ` AS ` + id + `)
+	// Each copy has one observation; its all-time rollup columns say so.
+	newID := `f.` + id + ` + r.k * ` + stride
+	seen := `TIMESTAMP '2026-09-01' + to_seconds((` + newID + `) % 5000000)`
+	copies := `INSERT INTO ` + query.FlowTable + ` SELECT f.* REPLACE (` + newID + ` AS ` + id + `,
+		1 AS "connectionCount", 1000 AS "byteVolume", 10 AS "packetCount", ` + seen + ` AS "firstSeen", ` + seen + ` AS "lastSeen")
 		FROM ` + query.FlowTable + ` f, range(1, ?) r(k) WHERE f.` + id + ` < ` + stride
 	if _, err := tx.Exec(copies, times); err != nil {
 		return err
 	}
 	observations := `INSERT INTO ` + query.DiscoveryTable + ` ("obsUid", "` + query.ObservedAtColumn + `", "byteVolume", "packetCount", ` + id + `)
-		SELECT 'widen-' || ` + id + `, TIMESTAMP '2026-09-01' + to_seconds(` + id + ` % 5000000), 1000, 10, ` + id + `
+		SELECT 'widen-' || ` + id + `, "firstSeen", "byteVolume", "packetCount", ` + id + `
 		FROM ` + query.FlowTable + ` WHERE ` + id + ` >= ` + stride
 	if _, err := tx.Exec(observations); err != nil {
 		return err
