@@ -31,6 +31,7 @@ func openDuck(ctx context.Context, file string, threads int, memLimit, tmpDir st
 	v.Set("access_mode", "READ_ONLY")
 	v.Set("autoinstall_known_extensions", "false")
 	v.Set("autoload_known_extensions", "false")
+	v.Set("preserve_insertion_order", "false")
 	if threads > 0 {
 		v.Set("threads", fmt.Sprint(threads))
 	}

@@ -122,6 +122,11 @@ func (cfg Config) dsn() (string, error) {
 	v := url.Values{}
 	v.Set("autoinstall_known_extensions", "false")
 	v.Set("autoload_known_extensions", "false")
+	// Every result that needs an order says so with ORDER BY (pages and cursors sort to a
+	// total order); whole exports ask for any order. Keeping insertion order otherwise
+	// serialises COPY of a table scan: a CSV export of the 136k flows of the 1M
+	// benchmark dataset took 650-1500 ms with it and 240 ms without.
+	v.Set("preserve_insertion_order", "false")
 	if cfg.Threads > 0 {
 		v.Set("threads", strconv.Itoa(cfg.Threads))
 	}

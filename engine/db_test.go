@@ -160,8 +160,9 @@ func TestExtensionsWithoutNetwork(t *testing.T) {
 		current_setting('autoinstall_known_extensions'),
 		current_setting('autoload_known_extensions'),
 		strftime(TIMESTAMPTZ '2024-01-02 03:04:05+02', '%H'),
-		(SELECT count(*) FROM duckdb_extensions() WHERE extension_name IN ('json', 'parquet', 'icu') AND loaded)`)
-	want := [][]string{{"x", "UTC", "false", "false", "01", "3"}}
+		(SELECT count(*) FROM duckdb_extensions() WHERE extension_name IN ('json', 'parquet', 'icu') AND loaded),
+		current_setting('preserve_insertion_order')`)
+	want := [][]string{{"x", "UTC", "false", "false", "01", "3", "false"}}
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("got %v, want %v", got, want)
 	}
