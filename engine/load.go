@@ -464,8 +464,12 @@ func rollupUpdateSQL(delta string) string {
 	id := quoteIdent(query.FlowIDColumn)
 	var sets []string
 	for _, c := range rollupColumns() {
+		merge, ok := rollupMerge[c.Name]
+		if !ok {
+			panic(fmt.Sprintf("engine: no merge rule for rollup column %q", c.Name))
+		}
 		q := quoteIdent(c.Name)
-		sets = append(sets, q+" = "+fmt.Sprintf(rollupMerge[c.Name], q))
+		sets = append(sets, q+" = "+fmt.Sprintf(merge, q))
 	}
 	return fmt.Sprintf("UPDATE %s AS f SET %s\nFROM %s d\nWHERE f.%s = d.%s AND NOT d.isNew",
 		quoteIdent(query.FlowTable), strings.Join(sets, ", "), quoteIdent(delta), id, id)

@@ -22,13 +22,12 @@ var migrations = map[int]func(ctx context.Context, tx *sql.Tx) error{
 func addFlowRollup(ctx context.Context, tx *sql.Tx) error {
 	table := quoteIdent(query.FlowTable)
 	id := quoteIdent(query.FlowIDColumn)
-	var names, aggs, sets []string
+	var aggs, sets []string
 	for _, c := range rollupColumns() {
 		q := quoteIdent(c.Name)
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", table, q, c.Type)); err != nil {
 			return err
 		}
-		names = append(names, q)
 		aggs = append(aggs, rollupAggregate(c.Name)+" AS "+q)
 		sets = append(sets, q+" = d."+q)
 	}
