@@ -116,10 +116,8 @@ func and(a, b string) string {
 // all-time columns.
 var rollupFields = func() []string {
 	var out []string
-	for _, f := range query.Fields(query.Discovery) {
-		if f.Role == query.Aggregate {
-			out = append(out, f.Name)
-		}
+	for _, f := range query.AggregateFields() {
+		out = append(out, f.Name)
 	}
 	return out
 }()

@@ -113,10 +113,8 @@ func flowInputColumns() []column {
 // NOT NULL; Load fills them in the transaction that adds the flow.
 func rollupColumns() []column {
 	var out []column
-	for _, f := range query.Fields(query.Discovery) {
-		if f.Role == query.Aggregate {
-			out = append(out, column{Name: f.Name, Type: duckType(f.Name, query.Discovery), Null: true})
-		}
+	for _, f := range query.AggregateFields() {
+		out = append(out, column{Name: f.Name, Type: duckType(f.Name, query.Discovery), Null: true})
 	}
 	return out
 }

@@ -66,6 +66,18 @@ type Field struct {
 // before the discovery rollup.
 func (f Field) PreAggregate() bool { return f.Role != Aggregate }
 
+// AggregateFields returns the discovery fields computed over a flow's observations, in
+// catalog order: the rollup's columns, stored all-time in FlowTable.
+func AggregateFields() []Field {
+	var out []Field
+	for _, f := range Fields(Discovery) {
+		if f.Role == Aggregate {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Storage conventions, shared by the engine (which creates and fills the tables) and the
 // SQL dialects (which read them). Every field is a column of the same, double-quoted name;
 // IP fields add two columns used for comparisons, so that a CIDR test is a range scan:

@@ -148,10 +148,8 @@ func (d duckDB) source(w *sqlWriter, p *Plan, needs map[string]bool) {
 // rollup replaces.
 var allTimeColumns = func() string {
 	var names []string
-	for _, f := range Fields(Discovery) {
-		if f.Role == Aggregate {
-			names = append(names, quoteIdent(f.Name))
-		}
+	for _, f := range AggregateFields() {
+		names = append(names, quoteIdent(f.Name))
 	}
 	return strings.Join(names, ", ")
 }()
