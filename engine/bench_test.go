@@ -2,10 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,4 +139,78 @@ func TestSynthLoadNoLeaks(t *testing.T) {
 	if got[0][0] == "0" || got[0][1] != "2000" || got[0][2] != "true" {
 		t.Errorf("synthetic data looks wrong: %v", got)
 	}
+}
+
+// BenchmarkExportCSV splits the cost of a CSV export (Export, ExportCSV) of the flows of
+// CS_BENCH_ROWS observations into its layers, each written to a file in the same
+// directory: "copy" is DuckDB's COPY with its own text forms (the benchmark harness's
+// baseline), "copy-api-text" adds the API's text forms (RFC 3339 timestamps, lists as
+// JSON), "export" adds the named pipe and a reader copying it to the file.
+func BenchmarkExportCSV(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv("CS_BENCH_ROWS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	ctx := context.Background()
+	db, err := Open(ctx, Config{Threads: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	recs := synthBatches(memory.DefaultAllocator, n, 122_880, 1)
+	rr, _ := array.NewRecordReader(InputSchema(query.Discovery), recs)
+	_, err = db.Load(ctx, query.Discovery, rr)
+	rr.Release()
+	releaseAll(recs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := query.Request{Dataset: query.Discovery, AnyOrder: true}
+	stmt, err := query.Compile(req, query.DuckDB)
+	if err != nil {
+		b.Fatal(err)
+	}
+	file := filepath.Join(b.TempDir(), "flows.csv")
+	var names []string
+	for _, c := range stmt.Columns {
+		names = append(names, quoteIdent(c.Name))
+	}
+	copyPlain := "COPY (SELECT " + strings.Join(names, ", ") + " FROM (" + stmt.SQL + ")) TO '" + file + "' (FORMAT csv, HEADER true)"
+	layers := []struct {
+		name string
+		run  func() error
+	}{
+		{"copy", func() error { _, err := db.sql.ExecContext(ctx, copyPlain, stmt.Args...); return err }},
+		{"copy-api-text", func() error {
+			_, err := db.sql.ExecContext(ctx, copySQL(stmt, ExportCSV, file), stmt.Args...)
+			return err
+		}},
+		{"export", func() error { return exportToFile(ctx, db, req, file) }},
+	}
+	for _, l := range layers {
+		b.Run(l.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := l.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if st, err := os.Stat(file); err == nil {
+				b.ReportMetric(float64(st.Size())/1e6, "MB/op")
+			}
+		})
+	}
+}
+
+func exportToFile(ctx context.Context, db *DB, req query.Request, file string) error {
+	rc, err := db.Export(ctx, req, ExportCSV)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		rc.Close()
+		return err
+	}
+	_, err = io.Copy(f, rc)
+	return errors.Join(err, rc.Close(), f.Close())
 }
