@@ -26,8 +26,20 @@ func (db *DB) query(ctx context.Context, op, sqlText string, args ...any) (array
 	if err != nil {
 		return nil, wrap(ctx, op, err)
 	}
+	rr, err := arrowQuery(ctx, conn, sqlText, args...)
+	if err != nil {
+		return nil, wrap(ctx, op, joinClose(err, conn))
+	}
+	r := &connReader{ctx: ctx, op: op, in: rr, conn: conn}
+	r.refs.Store(1)
+	return r, nil
+}
+
+// arrowQuery runs one query on conn, which the caller holds, with an Arrow result. The
+// result reads from conn: release it before using conn again.
+func arrowQuery(ctx context.Context, conn *sql.Conn, sqlText string, args ...any) (array.RecordReader, error) {
 	var rr array.RecordReader
-	err = conn.Raw(func(dc any) error {
+	err := conn.Raw(func(dc any) error {
 		// An Arrow handle is bound to one driver connection and not safe for concurrent
 		// use; a fresh handle per query on a connection we hold exclusively satisfies both.
 		a, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
@@ -37,12 +49,7 @@ func (db *DB) query(ctx context.Context, op, sqlText string, args ...any) (array
 		rr, err = a.QueryContext(ctx, sqlText, args...)
 		return err
 	})
-	if err != nil {
-		return nil, wrap(ctx, op, joinClose(err, conn))
-	}
-	r := &connReader{ctx: ctx, op: op, in: rr, conn: conn}
-	r.refs.Store(1)
-	return r, nil
+	return rr, err
 }
 
 // joinClose returns the connection to the pool and reports err (the close error is

@@ -23,7 +23,13 @@ type Dialect interface {
 	// Count renders SELECT count(*) of the rows the plan's filter and time frame select,
 	// ignoring columns, sorts, limit and offset.
 	Count(p *Plan) (*Statement, error)
+	// Extent renders the end of the stored row positions of the plan's table: one past
+	// the last, 0 for an empty table. The plan is scannable.
+	Extent(p *Plan) (*Statement, error)
 }
+
+// ExtentField describes the single column of a CompileExtent statement.
+var ExtentField = Field{Name: "extent", Type: Int, Description: "One past the last stored row position."}
 
 // CountField describes the single column of a CompileCount statement.
 var CountField = Field{Name: "count", Type: Int, Description: "Number of rows (rollups for discovery) that match."}
@@ -55,6 +61,23 @@ func CompileCount(req Request, d Dialect) (*Statement, error) {
 	return d.Count(p)
 }
 
+// CompileExtent checks that req is Scannable and renders the extent of its table, the
+// bound for its slices (Request.Slice). Errors are an ErrorList.
+func CompileExtent(req Request, d Dialect) (*Statement, error) {
+	p, err := Analyze(req)
+	if err != nil {
+		return nil, err
+	}
+	if !Scannable(req) {
+		return nil, ErrorList{errNotScannable()}
+	}
+	return d.Extent(p)
+}
+
+func errNotScannable() *Error {
+	return &Error{Kind: ValueError, Message: "a table scan (row slices) cannot have sorts, a limit, an offset or a discovery time frame"}
+}
+
 // Analyze parses and checks every part of req and returns the dialect-neutral plan.
 // It reports all the errors it finds (filter, columns, sorts, limits) as one ErrorList.
 func Analyze(req Request) (*Plan, error) {
@@ -62,7 +85,7 @@ func Analyze(req Request) (*Plan, error) {
 		return nil, ErrorList{{Kind: ValueError, Param: ParamDataset, Token: string(req.Dataset),
 			Message: fmt.Sprintf("unknown dataset %q", req.Dataset), Hint: "use discovery or cert"}}
 	}
-	p := &Plan{Dataset: req.Dataset, TimeFrame: req.TimeFrame, Limit: req.Limit, Offset: req.Offset}
+	p := &Plan{Dataset: req.Dataset, TimeFrame: req.TimeFrame, Limit: req.Limit, Offset: req.Offset, Slice: req.Slice}
 	var errs ErrorList
 	expr, err := Parse(req.Filter)
 	if err != nil {
@@ -187,6 +210,14 @@ func checkPaging(req Request, errs ErrorList) ErrorList {
 	tf := req.TimeFrame
 	if !tf.Begin.IsZero() && !tf.End.IsZero() && tf.End.Before(tf.Begin) {
 		errs = append(errs, &Error{Kind: ValueError, Param: ParamTimeFrame, Message: "timeFrame end is before its begin"})
+	}
+	if s := req.Slice; s != nil {
+		if !Scannable(req) {
+			errs = append(errs, errNotScannable())
+		}
+		if s.From < 0 || s.To < s.From {
+			errs = append(errs, &Error{Kind: ValueError, Token: fmt.Sprintf("[%d, %d)", s.From, s.To), Message: "a row slice needs 0 <= from <= to"})
+		}
 	}
 	return errs
 }

@@ -75,6 +75,43 @@ func TestAnalyzeRequestErrors(t *testing.T) {
 	}
 }
 
+func TestScanRequests(t *testing.T) {
+	all := Request{Dataset: Discovery, Filter: "serverPort = 443"}
+	frame := TimeFrame{Begin: time.Unix(100, 0)}
+	for _, tc := range []struct {
+		name string
+		req  Request
+		want bool
+	}{
+		{"all-time discovery", all, true},
+		{"cert with a time frame (ignored)", Request{Dataset: Cert, TimeFrame: frame}, true},
+		{"discovery time frame", Request{Dataset: Discovery, TimeFrame: frame}, false},
+		{"sorts", Request{Dataset: Cert, Sorts: []Sort{{"certPublicKeySize", true}}}, false},
+		{"limit", Request{Dataset: Cert, Limit: 10}, false},
+		{"offset", Request{Dataset: Cert, Offset: 10}, false},
+	} {
+		if got := Scannable(tc.req); got != tc.want {
+			t.Errorf("%s: Scannable = %v", tc.name, got)
+		}
+		_, err := CompileExtent(tc.req, DuckDB)
+		if tc.want && err != nil || !tc.want && (err == nil || err.Error() != "a table scan (row slices) cannot have sorts, a limit, an offset or a discovery time frame") {
+			t.Errorf("%s: CompileExtent error %v", tc.name, err)
+		}
+	}
+	for _, tc := range []struct {
+		req  Request
+		want string
+	}{
+		{Request{Dataset: Discovery, TimeFrame: frame, Slice: &RowSlice{0, 10}}, "a table scan (row slices) cannot have sorts, a limit, an offset or a discovery time frame"},
+		{Request{Dataset: Cert, Slice: &RowSlice{-1, 10}}, "a row slice needs 0 <= from <= to"},
+		{Request{Dataset: Cert, Slice: &RowSlice{10, 9}}, "a row slice needs 0 <= from <= to"},
+	} {
+		if _, err := Compile(tc.req, DuckDB); err == nil || err.Error() != tc.want {
+			t.Errorf("Compile(%+v) error %v, want %q", tc.req.Slice, err, tc.want)
+		}
+	}
+}
+
 func TestErrorJSONAndPretty(t *testing.T) {
 	_, err := Parse("serverPort = 443 AND\n  cipherSuite ~ 'a(b' OR")
 	list := err.(ErrorList)

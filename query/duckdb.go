@@ -73,6 +73,17 @@ func (d duckDB) Count(p *Plan) (*Statement, error) {
 	return &Statement{SQL: w.b.String(), Args: w.args, Columns: []Field{CountField}}, nil
 }
 
+// Extent renders one past the table's largest rowid: DuckDB numbers a table's rows
+// from 0 in storage order, and a transaction sees them unchanged (MVCC).
+func (d duckDB) Extent(p *Plan) (*Statement, error) {
+	table := FlowTable
+	if p.Dataset == Cert {
+		table = CertTable
+	}
+	return &Statement{SQL: `SELECT COALESCE(max(rowid) + 1, 0) AS "extent" FROM ` + quoteIdent(table),
+		Columns: []Field{ExtentField}}, nil
+}
+
 // selectNeeds lists the fields the outer query reads besides the flow key.
 func selectNeeds(p *Plan) map[string]bool {
 	needs := map[string]bool{}
@@ -110,14 +121,24 @@ func selectNeeds(p *Plan) map[string]bool {
 // of it for an unselective equality, a CIDR and no filter (an IN semi-join, a
 // MATERIALIZED CTE or grouping all observations then filtering the join were slower).
 func (d duckDB) source(w *sqlWriter, p *Plan, needs map[string]bool) {
+	var slice func()
+	if s := p.Slice; s != nil {
+		// rowid ranges prune whole row groups: a slice reads only its own rows.
+		slice = func() {
+			w.str("rowid >= ")
+			w.arg(s.From)
+			w.str(" AND rowid < ")
+			w.arg(s.To)
+		}
+	}
 	if p.Dataset == Cert {
 		w.ident(CertTable)
-		d.where(w, p.Pre, nil)
+		d.where(w, p.Pre, slice)
 		return
 	}
 	if p.TimeFrame.Begin.IsZero() && p.TimeFrame.End.IsZero() {
 		w.ident(FlowTable)
-		d.where(w, append(p.Pre[:len(p.Pre):len(p.Pre)], p.Post...), nil)
+		d.where(w, append(p.Pre[:len(p.Pre):len(p.Pre)], p.Post...), slice)
 		return
 	}
 	id := quoteIdent(FlowIDColumn)

@@ -35,11 +35,13 @@ var discoveryGolden = []goldenCase{
 	{"between, not between, not in", Request{Dataset: Discovery, Filter: "serverPort BETWEEN 1 AND 1023.5 AND serverPort NOT BETWEEN 100 AND 200 AND tlsVersion NOT IN ('SSLv3', 'TLSv1.0')", Columns: []string{"serverPort"}}},
 	{"nulls and booleans", Request{Dataset: Discovery, Filter: "weakCrypto AND NOT pqcKex AND serverName IS NOT NULL AND certFingerprint = NULL AND forwardSecrecy = 'no'", Columns: []string{"weakCrypto"}}},
 	{"timestamps", Request{Dataset: Discovery, Filter: "firstSeen >= '2026-01-01' AND lastSeen < '2026-03-01T12:00:00+02:00'", Columns: []string{"firstSeen", "lastSeen"}, Sorts: []Sort{{"lastSeen", false}, {"serverName", true}}}},
+	{"slice of the flow table", Request{Dataset: Discovery, Filter: "cipherKex = 'ECDHE' AND byteVolume > 1000", Columns: []string{"serverIp", "byteVolume"}, AnyOrder: true, Slice: &RowSlice{50_000, 100_000}}},
 	{"int decimals", Request{Dataset: Discovery, Filter: "serverPort > 442.5 AND serverPort <= 443.9 AND serverPort = 443.5 AND packetCount <> -0.5", Columns: []string{"serverPort"}}},
 }
 
 var certGolden = []goldenCase{
 	{"no filter", Request{Dataset: Cert}},
+	{"slice", Request{Dataset: Cert, Columns: []string{"certFingerprint"}, AnyOrder: true, Slice: &RowSlice{0, 50_000}}},
 	{"text regex", Request{Dataset: Cert, Filter: "certTxt ~* 'DNS:\\s*([^.]+\\.)*example\\.com'", Columns: []string{"certFingerprint", "certCommonName"}}},
 	{"alt names", Request{Dataset: Cert, Filter: "certAltNames ILIKE '%.example.org' AND certPublicKeySize < 2048", Columns: []string{"certAltNames"}, Sorts: []Sort{{"certPublicKeySize", false}}, Limit: 10}},
 	{"validity", Request{Dataset: Cert, Filter: "certNotValidAfterEpochSecs < 1767225600 AND certIsCa = FALSE AND certSource IN ('traffic', 'file')", Columns: []string{"certCommonName", "certNotValidAfterEpochSecs"}, Sorts: []Sort{{"certNotValidAfterEpochSecs", false}}}},
@@ -60,7 +62,12 @@ func TestGoldenSQL(t *testing.T) {
 			if c.req.AnyOrder {
 				b.WriteString("anyOrder: true\n")
 			}
-			for _, compile := range []func(Request, Dialect) (*Statement, error){Compile, CompileCount} {
+			compilers := []func(Request, Dialect) (*Statement, error){Compile, CompileCount}
+			if s := c.req.Slice; s != nil {
+				fmt.Fprintf(&b, "slice: [%d, %d)\n", s.From, s.To)
+				compilers = append(compilers, CompileExtent)
+			}
+			for _, compile := range compilers {
 				st, err := compile(c.req, DuckDB)
 				if err != nil {
 					t.Fatalf("%s: %v", c.name, err)

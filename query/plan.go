@@ -30,6 +30,24 @@ type Request struct {
 	// whole export needs no order, and sorting 100k+ rollups by the flow key costs more
 	// than the rest of the query. Pages and cursors need the total order; leave it false.
 	AnyOrder bool
+	// Slice, when set, keeps only the rows stored at positions [From, To) of the
+	// dataset's table (see Scannable). Reading a table slice by slice from one snapshot
+	// returns each row once, each slice a cheap range of the table, where keyset pages
+	// would each scan and top-N sort the whole table.
+	Slice *RowSlice
+}
+
+// RowSlice is a range of stored row positions, From inclusive, To exclusive. Positions
+// run from 0 to the table's extent (CompileExtent); deleted rows leave gaps.
+type RowSlice struct{ From, To int64 }
+
+// Scannable reports whether req reads one stored table with nothing that needs the
+// whole result at once: no sorts, limit or offset, and for discovery no time frame (a
+// time frame groups observations; all time is the flow table). Only such a request may
+// have a Slice or an extent.
+func Scannable(req Request) bool {
+	return len(req.Sorts) == 0 && req.Limit == 0 && req.Offset == 0 &&
+		(req.Dataset == Cert || req.TimeFrame.Begin.IsZero() && req.TimeFrame.End.IsZero())
 }
 
 // Plan is a checked, dialect-neutral request: every name resolved against the catalog,
@@ -54,6 +72,8 @@ type Plan struct {
 	TimeFrame       TimeFrame
 	Limit           int64
 	Offset          int64
+	// Slice restricts the rows to stored positions (Request.Slice); nil for all.
+	Slice *RowSlice
 }
 
 // SortKey is a resolved Sort.
