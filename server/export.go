@@ -116,13 +116,14 @@ type export struct {
 	ctx     context.Context
 	conn    net.Conn
 	zipName string // inner file name; "" for a plain stream
-	// Exactly one source: bytes copied from the store (formats with copied set) or
-	// keyset pages starting with first.
+	// Exactly one source: bytes copied from the store (formats with copied set), a
+	// scan of the whole table (scan set), or keyset pages starting with first.
 	text  *bufio.Reader
 	src   io.Reader    // what text reads: the store's stream
 	close func() error // ends text's query
 	keys  keyReader
 	first array.RecordReader
+	scan  bool // first holds every row (Store.Scan), not one page
 }
 
 // exportReadSize is how much of the store's bytes is read and flushed to the client at a
@@ -136,7 +137,8 @@ const relayReadSize = 1 << 20
 // serveExport sends every matching row (capped by limit when given) in bounded memory.
 // JSON, CSV, NDJSON and Parquet are written by the database itself, streamed as it
 // computes them (Store.Export); Arrow is encoded from keyset pages of
-// Config.ExportBatchRows rows, each a separate query. The query starts, and its first
+// Config.ExportBatchRows rows, each a separate query (slices of the stored table from one
+// snapshot when unsorted, Store.Scan). The query starts, and its first
 // bytes or page arrive, before the status is sent, so a bad request still gets a problem
 // document; later failures cut the body short (see README).
 //
@@ -361,6 +363,14 @@ func (e *export) prepare(c *fiber.Ctx) error {
 // error of the query itself is still reported with a status.
 func (e *export) start() error {
 	if e.f.copied == nil {
+		// In no particular order (no sorts), a table is read in slices of stored rows
+		// from one snapshot; otherwise in keyset pages, each a query in sort order.
+		if r, limit := e.wholeRequest(); query.Scannable(r) {
+			var err error
+			e.first, err = e.s.store.Scan(e.ctx, r, e.s.cfg.ExportBatchRows, limit)
+			e.scan = err == nil
+			return err
+		}
 		keys, err := query.KeyFields(e.req.Request)
 		if err != nil {
 			return err
@@ -369,11 +379,8 @@ func (e *export) start() error {
 		e.first, err = e.s.store.SelectAfter(e.ctx, e.pageRequest(0), nil)
 		return err
 	}
-	r := e.req.Request
-	r.Offset, r.AnyOrder = 0, true
-	if !e.req.limitSet {
-		r.Limit = 0
-	}
+	r, limit := e.wholeRequest()
+	r.Limit = limit
 	rc, err := e.s.store.Export(e.ctx, r, e.f.copied.file)
 	if err != nil {
 		return err
@@ -383,6 +390,18 @@ func (e *export) start() error {
 		return err
 	}
 	return nil
+}
+
+// wholeRequest is the request of every row of the export, in any order unless sorted,
+// without its limit, and the limit (0 for none): an export ignores offset, and limit
+// only caps it when given.
+func (e *export) wholeRequest() (query.Request, int64) {
+	r := e.req.Request
+	r.Offset, r.Limit, r.AnyOrder = 0, 0, true
+	if e.req.limitSet {
+		return r, e.req.Limit
+	}
+	return r, 0
 }
 
 // end releases the source of rows: it stops a query still running.
@@ -524,6 +543,9 @@ func (e *export) writePages(out io.Writer, bw *bodyWriter) error {
 	if err != nil {
 		return err
 	}
+	if e.scan {
+		return e.writeScan(w, rr, bw)
+	}
 	var sent int64
 	for {
 		limit := e.pageRequest(sent).Limit
@@ -548,6 +570,25 @@ func (e *export) writePages(out io.Writer, bw *bodyWriter) error {
 			rr = emptyReader{}
 			return err
 		}
+	}
+	return w.Close(pageMeta{limit: sent, streamedWhole: true, filtered: -1, total: -1})
+}
+
+// writeScan encodes every batch of a scan, flushing after each.
+func (e *export) writeScan(w listWriter, rr array.RecordReader, bw *bodyWriter) error {
+	var sent int64
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+		sent += rec.NumRows()
+		if err := e.flush(bw); err != nil {
+			return err
+		}
+	}
+	if err := rr.Err(); err != nil {
+		return err
 	}
 	return w.Close(pageMeta{limit: sent, streamedWhole: true, filtered: -1, total: -1})
 }

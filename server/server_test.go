@@ -312,6 +312,9 @@ func (f fakeStore) Select(ctx context.Context, _ query.Request) (array.RecordRea
 func (f fakeStore) SelectAfter(ctx context.Context, _ query.Request, _ []any) (array.RecordReader, error) {
 	return f.selectFn(ctx)
 }
+func (f fakeStore) Scan(ctx context.Context, _ query.Request, _ int, _ int64) (array.RecordReader, error) {
+	return f.selectFn(ctx)
+}
 func (f fakeStore) Export(ctx context.Context, _ query.Request, _ engine.ExportFormat) (io.ReadCloser, error) {
 	rr, err := f.selectFn(ctx)
 	if err != nil {
