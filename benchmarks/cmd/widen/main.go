@@ -11,9 +11,11 @@
 //	go run -tags duckdb_arrow ./benchmarks/cmd/widen -db /tmp/wide.duckdb -times 74
 //	K=$(bin/cipherscope keys create --db /tmp/wide.duckdb --roles Administrator)
 //	bin/cipherscope serve --db /tmp/wide.duckdb --listen 127.0.0.1:18082 &
-//	curl -s -o /dev/null -H "x-api-key: $K" -H 'Accept: application/x-ndjson' \
-//	  'http://127.0.0.1:18082/api/v1/dta_discovery?returnAsStream=true'
-//	grep VmHWM /proc/$(pgrep -f 'listen 127.0.0.1:18082')/status
+//	for accept in application/x-ndjson text/csv application/vnd.apache.arrow.stream; do
+//	  curl -s -o /dev/null -w "$accept %{time_total}s %{size_download}B " -H "x-api-key: $K" \
+//	    -H "Accept: $accept" 'http://127.0.0.1:18082/api/v1/dta_discovery?returnAsStream=true'
+//	  grep VmHWM /proc/$(pgrep -f 'listen 127.0.0.1:18082')/status
+//	done
 package main
 
 import (
