@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 )
 
 // apiPath runs each case through the HTTP API of a `cipherscope serve` child process on
@@ -47,6 +49,8 @@ func acceptOf(f Format) string {
 		return "text/csv"
 	case NDJSON:
 		return "application/x-ndjson"
+	case Arrow:
+		return "application/vnd.apache.arrow.stream"
 	}
 	return "application/json"
 }
@@ -329,8 +333,28 @@ func parseBody(c Case, body []byte) (outcome, error) {
 		return outcome{Rows: n}, err
 	case NDJSON:
 		return outcome{Rows: int64(bytes.Count(bytes.TrimSpace(body), []byte("\n")) + boolInt(len(bytes.TrimSpace(body)) > 0))}, nil
+	case Arrow:
+		n, err := arrowRows(body)
+		return outcome{Rows: n}, err
 	}
 	return parsePage(c, body)
+}
+
+// arrowRows counts the rows of an Arrow IPC stream, which must be complete.
+func arrowRows(body []byte) (int64, error) {
+	rd, err := ipc.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("arrow stream: %w", err)
+	}
+	defer rd.Release()
+	var n int64
+	for rd.Next() {
+		n += rd.RecordBatch().NumRows()
+	}
+	if err := rd.Err(); err != nil {
+		return 0, fmt.Errorf("arrow stream: %w", err)
+	}
+	return n, nil
 }
 
 // parsePage reads {"data": [...], "filteredCount", "totalCount"} (counts may also sit in

@@ -33,6 +33,9 @@ const (
 	CSV    Format = "csv"    // CSV with a header
 	NDJSON Format = "ndjson" // one JSON object per line
 	Zip    Format = "zip"    // a zip file holding CSV (DuckDB: gzip CSV, the closest built-in)
+	// Arrow is an Arrow IPC stream from the API; DuckDB's own Arrow result of the same
+	// query (which the driver materializes); PostgreSQL's binary COPY, its typed nearest.
+	Arrow Format = "arrow"
 )
 
 // Sort is one sort key of a case: a field and a direction.
@@ -188,6 +191,11 @@ func Suite() []Case {
 		{
 			Name: "stream_ndjson_1m", Description: "NDJSON stream, up to 1M rows", Dataset: query.Discovery, Kind: Export, Format: NDJSON,
 			Limit: ExportRows, Feature: "NDJSON streaming (application/x-ndjson, returnAsStream)",
+			Params: url.Values{"returnAsStream": {"true"}},
+		},
+		{
+			Name: "stream_arrow_1m", Description: "Arrow IPC stream, up to 1M rows", Dataset: query.Discovery, Kind: Export, Format: Arrow,
+			Limit: ExportRows, Feature: "Arrow streaming (application/vnd.apache.arrow.stream, returnAsStream)",
 			Params: url.Values{"returnAsStream": {"true"}},
 		},
 		{

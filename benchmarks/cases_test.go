@@ -1,11 +1,17 @@
 package benchmarks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/cipherscope/cipherscope/query"
 )
@@ -218,8 +224,41 @@ func TestParseBodies(t *testing.T) {
 	if out.Rows != 3 {
 		t.Errorf("ndjson rows %d", out.Rows)
 	}
+	stream := arrowStream(t, 3, 2)
+	out, err = parseBody(Case{Format: Arrow}, stream)
+	if err != nil || out.Rows != 5 {
+		t.Errorf("arrow rows %d %v", out.Rows, err)
+	}
+	// A stream cut short (its end marker missing, or mid-batch) is an error, not fewer rows.
+	if _, err := parseBody(Case{Format: Arrow}, stream[:len(stream)-20]); err == nil {
+		t.Error("a truncated Arrow stream was accepted")
+	}
 	out, _ = parseDiff([]byte(`{"added":[{}],"removed":[],"changed":[{}]}`))
 	if out.Rows != 3 {
 		t.Errorf("diff rows %d", out.Rows)
 	}
+}
+
+// arrowStream is an Arrow IPC stream of one int64 column with batches of the given sizes.
+func arrowStream(t *testing.T, sizes ...int) []byte {
+	t.Helper()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(schema))
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for _, n := range sizes {
+		for i := 0; i < n; i++ {
+			b.Field(0).(*array.Int64Builder).Append(int64(i))
+		}
+		rec := b.NewRecordBatch()
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

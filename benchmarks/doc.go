@@ -4,7 +4,8 @@
 //  1. the HTTP API of a real `cipherscope serve` child on loopback, timed until the whole
 //     body has been read;
 //  2. the equivalent hand-written SQL on the same DuckDB data, in-process, read-only,
-//     results read as Arrow (exports through DuckDB's own COPY ... TO);
+//     results read as Arrow (exports through DuckDB's own COPY ... TO, an Arrow export
+//     as DuckDB's Arrow result);
 //  3. the identical filter text on PostgreSQL 15 (internal/pgtest), against a `discovery`
 //     view doing the same rollup over a table of native types with unquoted camelCase
 //     columns, ANALYZEd, parallel query on.

@@ -109,8 +109,14 @@ func (d *duckPath) Run(ctx context.Context, c Case) (outcome, error) {
 	return out, nil
 }
 
-// export writes the case's rows with COPY and measures the file.
+// export writes the case's rows with COPY and measures the file; an Arrow case reads
+// DuckDB's Arrow result instead.
 func (d *duckPath) export(ctx context.Context, c Case, sel string) (outcome, error) {
+	if c.Format == Arrow {
+		start := time.Now()
+		res, err := d.query(ctx, sel)
+		return outcome{Rows: res.rows, Elapsed: time.Since(start)}, err
+	}
 	file := filepath.Join(d.tmpDir, fmt.Sprintf("bench-%s-%d.%s", c.Name, os.Getpid(), c.Format))
 	defer os.Remove(file)
 	opts := map[Format]string{

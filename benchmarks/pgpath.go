@@ -86,6 +86,8 @@ func (p *pgPath) export(ctx context.Context, c Case, sel string) (outcome, error
 	switch c.Format {
 	case CSV, Zip:
 		stmt = fmt.Sprintf("COPY (%s) TO STDOUT WITH (FORMAT csv, HEADER)", sel)
+	case Arrow:
+		stmt = fmt.Sprintf("COPY (%s) TO STDOUT WITH (FORMAT binary)", sel)
 	default: // JSON and NDJSON: one object per line, PostgreSQL's nearest to both
 		stmt = fmt.Sprintf("COPY (SELECT row_to_json(q) FROM (%s) q) TO STDOUT", sel)
 	}
