@@ -137,8 +137,8 @@ const relayReadSize = 1 << 20
 // serveExport sends every matching row (capped by limit when given) in bounded memory.
 // JSON, CSV, NDJSON and Parquet are written by the database itself, streamed as it
 // computes them (Store.Export); Arrow is encoded from keyset pages of
-// Config.ExportBatchRows rows, each a separate query (slices of the stored table from one
-// snapshot when unsorted, Store.Scan). The query starts, and its first
+// Config.ExportBatchRows rows, each a separate query (slices of one snapshot when
+// unsorted, Store.Scan). The query starts, and its first
 // bytes or page arrive, before the status is sent, so a bad request still gets a problem
 // document; later failures cut the body short (see README).
 //
@@ -363,9 +363,9 @@ func (e *export) prepare(c *fiber.Ctx) error {
 // error of the query itself is still reported with a status.
 func (e *export) start() error {
 	if e.f.copied == nil {
-		// In no particular order (no sorts), a table is read in slices of stored rows
-		// from one snapshot; otherwise in keyset pages, each a query in sort order.
-		if r, limit := e.wholeRequest(); query.Scannable(r) {
+		// In no particular order (no sorts), the rows are read in slices from one
+		// snapshot; otherwise in keyset pages, each a query in sort order.
+		if r, limit := e.wholeRequest(); len(r.Sorts) == 0 {
 			var err error
 			e.first, err = e.s.store.Scan(e.ctx, r, e.s.cfg.ExportBatchRows, limit)
 			e.scan = err == nil
