@@ -117,7 +117,7 @@ type export struct {
 	conn    net.Conn
 	zipName string // inner file name; "" for a plain stream
 	// Exactly one source: bytes copied from the store (formats with copied set), a
-	// scan of the whole table (scan set), or keyset pages starting with first.
+	// scan of every row (scan set), or keyset pages starting with first.
 	text  *bufio.Reader
 	src   io.Reader    // what text reads: the store's stream
 	close func() error // ends text's query
@@ -136,11 +136,11 @@ const relayReadSize = 1 << 20
 
 // serveExport sends every matching row (capped by limit when given) in bounded memory.
 // JSON, CSV, NDJSON and Parquet are written by the database itself, streamed as it
-// computes them (Store.Export); Arrow is encoded from keyset pages of
-// Config.ExportBatchRows rows, each a separate query (slices of one snapshot when
-// unsorted, Store.Scan). The query starts, and its first
-// bytes or page arrive, before the status is sent, so a bad request still gets a problem
-// document; later failures cut the body short (see README).
+// computes them (Store.Export); Arrow is encoded from batches of Config.ExportBatchRows
+// rows, each one query: slices of one snapshot when unsorted (Store.Scan), keyset pages
+// when sorted. The query starts, and its first bytes or page arrive, before the status
+// is sent, so a bad request still gets a problem document; later failures cut the body
+// short (see README).
 //
 // The body bypasses fasthttp's streaming, which frames and flushes every 4 KiB as its
 // own chunk: the export takes over the connection (hijack) once the handler returns and
