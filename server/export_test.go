@@ -21,8 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/cipherscope/cipherscope/fixtures"
 	"github.com/cipherscope/cipherscope/query"
@@ -292,26 +291,9 @@ func TestExportEqualsPages(t *testing.T) {
 // arrowLines decodes an Arrow IPC stream into one line of text per row.
 func arrowLines(t *testing.T, body string) string {
 	t.Helper()
-	rd, err := ipc.NewReader(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("%v: %.200q", err, body)
-	}
-	defer rd.Release()
-	var recs []arrow.RecordBatch
-	for rd.Next() {
-		rec := rd.RecordBatch()
-		rec.Retain()
-		recs = append(recs, rec)
-	}
-	if err := rd.Err(); err != nil {
-		t.Fatal(err)
-	}
 	var b strings.Builder
-	for _, row := range arrowRows(t, rd.Schema(), recs)[1:] {
+	for _, row := range decodeArrow(t, body, memory.DefaultAllocator)[1:] {
 		b.WriteString(strings.Join(row, "\t") + "\n")
-	}
-	for _, rec := range recs {
-		rec.Release()
 	}
 	return b.String()
 }

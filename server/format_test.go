@@ -97,6 +97,38 @@ func TestNDJSON(t *testing.T) {
 }
 
 // arrowRows renders the rows of Arrow batches as text, NULL as "", for comparison.
+// decodeArrow reads an Arrow IPC stream with mem and returns its header and rows as
+// arrowRows renders them.
+func decodeArrow(t *testing.T, body string, mem memory.Allocator) [][]string {
+	t.Helper()
+	rd, err := ipc.NewReader(strings.NewReader(body), ipc.WithAllocator(mem))
+	if err != nil {
+		t.Fatalf("%v: %.200q", err, body)
+	}
+	defer rd.Release()
+	recs := retainAll(rd)
+	if err := rd.Err(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, rec := range recs {
+			rec.Release()
+		}
+	}()
+	return arrowRows(t, rd.Schema(), recs)
+}
+
+// retainAll reads rr to its end and keeps every batch; the caller releases them.
+func retainAll(rr array.RecordReader) []arrow.RecordBatch {
+	var recs []arrow.RecordBatch
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		rec.Retain()
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
 func arrowRows(t *testing.T, schema *arrow.Schema, recs []arrow.RecordBatch) [][]string {
 	t.Helper()
 	var out [][]string
@@ -142,24 +174,7 @@ func TestArrowStreamReadsBack(t *testing.T) {
 			r := get(t, app, q(disc, append(fmtColumns, tt.extra...)...), "Accept", MIMEArrow)
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			rd, err := ipc.NewReader(strings.NewReader(r.body), ipc.WithAllocator(mem))
-			if err != nil {
-				t.Fatalf("%v (status %d)", err, r.status)
-			}
-			defer rd.Release()
-			var recs []arrow.RecordBatch
-			for rd.Next() {
-				rec := rd.RecordBatch()
-				rec.Retain()
-				recs = append(recs, rec)
-			}
-			if err := rd.Err(); err != nil {
-				t.Fatal(err)
-			}
-			got := arrowRows(t, rd.Schema(), recs)
-			for _, rec := range recs {
-				rec.Release()
-			}
+			got := decodeArrow(t, r.body, mem)
 			if !equalRows(got, tt.want) {
 				t.Errorf("got %q\nwant %q", got, tt.want)
 			}
@@ -217,12 +232,7 @@ func readParquet(t *testing.T, r response) (*arrow.Schema, [][]string) {
 	defer tbl.Release()
 	tr := array.NewTableReader(tbl, 0)
 	defer tr.Release()
-	var recs []arrow.RecordBatch
-	for tr.Next() {
-		rec := tr.RecordBatch()
-		rec.Retain()
-		recs = append(recs, rec)
-	}
+	recs := retainAll(tr)
 	got := arrowRows(t, tbl.Schema(), recs)
 	for _, rec := range recs {
 		rec.Release()
