@@ -175,7 +175,7 @@ func BenchmarkExportCSV(b *testing.B) {
 	for _, c := range stmt.Columns {
 		names = append(names, quoteIdent(c.Name))
 	}
-	copyPlain := "COPY (SELECT " + strings.Join(names, ", ") + " FROM (" + stmt.SQL + ")) TO '" + file + "' (FORMAT csv, HEADER true)"
+	copyPlain := "COPY (SELECT " + strings.Join(names, ", ") + " FROM (" + stmt.SQL + ")) TO '" + strings.ReplaceAll(file, "'", "''") + "' (FORMAT csv, HEADER true)"
 	layers := []struct {
 		name string
 		run  func() error
