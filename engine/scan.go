@@ -15,26 +15,31 @@ import (
 	"github.com/cipherscope/cipherscope/query"
 )
 
-// Scan returns every row of req, which has no sorts, limit or offset, in batches read
-// slice by slice from one snapshot of the database: each row once, in storage
-// order, with about one slice (sliceRows stored rows) in memory, since DuckDB
-// materializes each result (LIBRARY-NOTES). A request that reads a table
-// (query.Scannable) is read in slices of the table (query.RowSlice). Any other (a
-// discovery time frame, which groups observations) is computed once into a temporary
-// table, then read in slices of that. Keyset pages, the alternative,
-// re-run the query for each page: a 10M-flow Arrow export took over 5 minutes that way
-// (a top-N over the whole table per page), 10.8 s in table slices.
+// Scan returns every row of req, which has no limit or offset, in batches read slice
+// by slice from one snapshot of the database, with about one slice (sliceRows rows) in
+// memory, since DuckDB materializes each result (LIBRARY-NOTES). A request that reads a
+// table (query.Scannable) is read in slices of the table's stored rows (query.RowSlice),
+// in storage order. Any other is computed once into a temporary table, then read in
+// slices of that: a discovery time frame's rollups in any order; a sorted request with
+// each row's position in its order (query.CompileNumbered), read by ranges of positions.
+// Keyset pages, the alternative, re-run the query for each page: a 10M-flow Arrow export
+// took over 5 minutes that way (a top-N over the whole table per page), 10.8 s in table
+// slices.
 //
 // limit > 0 stops after that many rows. The first slice runs before Scan returns, so its
 // errors come from Scan. Release the reader on every path: it ends the transaction or
 // drops the temporary table, and returns the connection. Errors as Select.
 func (db *DB) Scan(ctx context.Context, req query.Request, sliceRows int, limit int64) (array.RecordReader, error) {
 	op := "scan " + string(req.Dataset)
-	if len(req.Sorts) > 0 || req.Limit != 0 || req.Offset != 0 || sliceRows <= 0 {
-		return nil, &Error{Kind: Invalid, Op: op, Err: errors.New("a scan has no sorts, limit or offset, and slices of at least one row")}
+	if req.Limit != 0 || req.Offset != 0 || sliceRows <= 0 {
+		return nil, &Error{Kind: Invalid, Op: op, Err: errors.New("a scan has no limit or offset, and slices of at least one row")}
 	}
 	req.AnyOrder = true
-	stmt, err := query.Compile(req, query.DuckDB)
+	compile := query.Compile
+	if len(req.Sorts) > 0 {
+		compile = query.CompileNumbered
+	}
+	stmt, err := compile(req, query.DuckDB)
 	if err != nil {
 		return nil, &Error{Kind: Invalid, Op: op, Err: err}
 	}
@@ -64,7 +69,7 @@ type scanReader struct {
 	ctx    context.Context
 	op     string
 	req    query.Request
-	cols   []query.Field // the result's columns
+	cols   []query.Field // the result's columns (and the position column when sorted)
 	temp   string        // the temporary table read when req is not a table scan
 	inTx   bool          // a table scan's transaction is open
 	conn   *sql.Conn
@@ -106,9 +111,10 @@ func (r *scanReader) begin(stmt *query.Statement) error {
 }
 
 // materialize computes the rows of stmt into a temporary table of the connection, whose
-// rows are numbered densely from 0. Not inside a transaction: rows a transaction appends
-// carry provisional row ids until it commits, and slices by rowid missed them. One
-// statement reads one snapshot anyway, and nothing else writes the table.
+// rows are numbered densely from 0 (rowid, or their position when sorted). Not inside a
+// transaction: rows a transaction appends carry provisional row ids until it commits,
+// and slices by rowid missed them. One statement reads one snapshot anyway, and nothing
+// else writes the table.
 func (r *scanReader) materialize(stmt *query.Statement) error {
 	r.temp = "cs_scan_" + randomHex()
 	if _, err := r.conn.ExecContext(r.ctx, "CREATE TEMP TABLE "+quoteIdent(r.temp)+" AS "+stmt.SQL, stmt.Args...); err != nil {
@@ -125,6 +131,15 @@ func (r *scanReader) openSlice() error {
 	from, to := r.next, r.next+r.step
 	r.next = to
 	sqlText, args := "SELECT * FROM "+quoteIdent(r.temp)+" WHERE rowid >= ? AND rowid < ?", []any{from, to}
+	cols := r.cols
+	if len(r.req.Sorts) > 0 {
+		// Positions say nothing about where a row is stored: each slice filters the
+		// position column and sorts its own rows.
+		pos := quoteIdent(query.PositionField.Name)
+		sqlText = "SELECT * EXCLUDE (" + pos + ") FROM " + quoteIdent(r.temp) +
+			" WHERE " + pos + " >= ? AND " + pos + " < ? ORDER BY " + pos
+		cols = cols[:len(cols)-1]
+	}
 	if r.temp == "" {
 		req := r.req
 		req.Slice = &query.RowSlice{From: from, To: to}
@@ -138,7 +153,7 @@ func (r *scanReader) openSlice() error {
 	if err != nil {
 		return wrap(r.ctx, r.op, err)
 	}
-	if err := checkResultColumns(rr, r.cols); err != nil {
+	if err := checkResultColumns(rr, cols); err != nil {
 		rr.Release()
 		return &Error{Kind: Internal, Op: r.op, Err: err}
 	}

@@ -23,10 +23,17 @@ type Dialect interface {
 	// Count renders SELECT count(*) of the rows the plan's filter and time frame select,
 	// ignoring columns, sorts, limit and offset.
 	Count(p *Plan) (*Statement, error)
+	// Numbered renders the rows of a plan without limit or offset, in any order, with
+	// their 0-based position in the plan's order (sorts, then tie-break) as a trailing
+	// PositionField column.
+	Numbered(p *Plan) (*Statement, error)
 	// Extent renders the end of the stored row positions of the plan's table: one past
 	// the last, 0 for an empty table. The plan is scannable.
 	Extent(p *Plan) (*Statement, error)
 }
+
+// PositionField is the trailing column of a CompileNumbered statement.
+var PositionField = Field{Name: "cs_pos", Type: Int, Description: "The row's 0-based position in the request's order."}
 
 // ExtentField describes the single column of a CompileExtent statement.
 var ExtentField = Field{Name: "extent", Type: Int, Description: "One past the last stored row position."}
@@ -45,10 +52,31 @@ func Compile(req Request, d Dialect) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
+	tieBreakByRowID(p)
+	return d.Select(p)
+}
+
+// tieBreakByRowID makes discovery break ties by the stored flow id (see Compile).
+func tieBreakByRowID(p *Plan) {
 	if p.Dataset == Discovery && len(p.TieBreak) > 0 {
 		p.TieBreak, p.TieBreakByRowID = nil, true
 	}
-	return d.Select(p)
+}
+
+// CompileNumbered checks req, which has no limit or offset, and renders its rows in any
+// order with their position in req's order (as Compile orders them) as the trailing
+// column PositionField: a sorted result computed once, to be read in ranges of
+// positions. Errors are an ErrorList.
+func CompileNumbered(req Request, d Dialect) (*Statement, error) {
+	p, err := Analyze(req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Limit != 0 || req.Offset != 0 || req.Slice != nil {
+		return nil, ErrorList{{Kind: ValueError, Message: "numbered rows cannot have a limit, an offset or a row slice"}}
+	}
+	tieBreakByRowID(p)
+	return d.Numbered(p)
 }
 
 // CompileCount checks req and renders a count of the rows it selects (rollups for

@@ -73,6 +73,22 @@ func (d duckDB) Count(p *Plan) (*Statement, error) {
 	return &Statement{SQL: w.b.String(), Args: w.args, Columns: []Field{CountField}}, nil
 }
 
+// Numbered renders the rows, unordered, with row_number() over the plan's order as a
+// trailing column: a sort computed once, whose positions a reader can then page by.
+func (d duckDB) Numbered(p *Plan) (*Statement, error) {
+	var w sqlWriter
+	w.str("SELECT ")
+	w.list(len(p.Columns), func(i int) { w.ident(p.Columns[i].Name) })
+	w.str(", row_number() OVER (")
+	if terms := orderTerms(p); len(terms) > 0 {
+		w.str("ORDER BY " + strings.Join(terms, ", "))
+	}
+	w.str(") - 1 AS " + quoteIdent(PositionField.Name) + " FROM ")
+	d.source(&w, p, selectNeeds(p))
+	cols := append(p.Columns[:len(p.Columns):len(p.Columns)], PositionField)
+	return &Statement{SQL: w.b.String(), Args: w.args, Columns: cols}, nil
+}
+
 // Extent renders one past the table's largest rowid: DuckDB numbers a table's rows
 // from 0 in storage order, and a transaction sees them unchanged (MVCC).
 func (d duckDB) Extent(p *Plan) (*Statement, error) {
@@ -212,6 +228,13 @@ func (d duckDB) timeFrame(w *sqlWriter, tf TimeFrame) {
 // PostgreSQL's NULL placement (NULLS LAST ascending, NULLS FIRST descending). A plan
 // with neither (Request.AnyOrder) has no ORDER BY.
 func (d duckDB) orderBy(w *sqlWriter, p *Plan) {
+	if terms := orderTerms(p); len(terms) > 0 {
+		w.str(" ORDER BY " + strings.Join(terms, ", "))
+	}
+}
+
+// orderTerms are the ORDER BY terms of orderBy.
+func orderTerms(p *Plan) []string {
 	var terms []string
 	seen := map[string]bool{}
 	add := func(f Field, desc bool) {
@@ -238,9 +261,7 @@ func (d duckDB) orderBy(w *sqlWriter, p *Plan) {
 	if p.TieBreakByRowID {
 		terms = append(terms, quoteIdent(FlowIDColumn)+" ASC")
 	}
-	if len(terms) > 0 {
-		w.str(" ORDER BY " + strings.Join(terms, ", "))
-	}
+	return terms
 }
 
 // lambdaVar names the list element inside list_transform lambdas; no column has this name.

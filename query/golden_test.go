@@ -36,6 +36,8 @@ var discoveryGolden = []goldenCase{
 	{"nulls and booleans", Request{Dataset: Discovery, Filter: "weakCrypto AND NOT pqcKex AND serverName IS NOT NULL AND certFingerprint = NULL AND forwardSecrecy = 'no'", Columns: []string{"weakCrypto"}}},
 	{"timestamps", Request{Dataset: Discovery, Filter: "firstSeen >= '2026-01-01' AND lastSeen < '2026-03-01T12:00:00+02:00'", Columns: []string{"firstSeen", "lastSeen"}, Sorts: []Sort{{"lastSeen", false}, {"serverName", true}}}},
 	{"slice of the flow table", Request{Dataset: Discovery, Filter: "cipherKex = 'ECDHE' AND byteVolume > 1000", Columns: []string{"serverIp", "byteVolume"}, AnyOrder: true, Slice: &RowSlice{50_000, 100_000}}},
+	{"time frame, sorted", Request{Dataset: Discovery, Columns: []string{"serverIp", "byteVolume"}, Sorts: []Sort{{"byteVolume", true}},
+		TimeFrame: TimeFrame{Begin: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}},
 	{"int decimals", Request{Dataset: Discovery, Filter: "serverPort > 442.5 AND serverPort <= 443.9 AND serverPort = 443.5 AND packetCount <> -0.5", Columns: []string{"serverPort"}}},
 }
 
@@ -66,6 +68,9 @@ func TestGoldenSQL(t *testing.T) {
 			if s := c.req.Slice; s != nil {
 				fmt.Fprintf(&b, "slice: [%d, %d)\n", s.From, s.To)
 				compilers = append(compilers, CompileExtent)
+			}
+			if len(c.req.Sorts) > 0 && c.req.Limit == 0 && c.req.Offset == 0 {
+				compilers = append(compilers, CompileNumbered) // a sorted export's positions
 			}
 			for _, compile := range compilers {
 				st, err := compile(c.req, DuckDB)

@@ -5,7 +5,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -116,14 +115,12 @@ type export struct {
 	ctx     context.Context
 	conn    net.Conn
 	zipName string // inner file name; "" for a plain stream
-	// Exactly one source: bytes copied from the store (formats with copied set), a
-	// scan of every row (scan set), or keyset pages starting with first.
+	// Exactly one source: bytes copied from the store (formats with copied set) or
+	// record batches scanned from one snapshot (Store.Scan).
 	text  *bufio.Reader
 	src   io.Reader    // what text reads: the store's stream
 	close func() error // ends text's query
-	keys  keyReader
-	first array.RecordReader
-	scan  bool // first holds every row (Store.Scan), not one page
+	rows  array.RecordReader
 }
 
 // exportReadSize is how much of the store's bytes is read and flushed to the client at a
@@ -136,11 +133,10 @@ const relayReadSize = 1 << 20
 
 // serveExport sends every matching row (capped by limit when given) in bounded memory.
 // JSON, CSV, NDJSON and Parquet are written by the database itself, streamed as it
-// computes them (Store.Export); Arrow is encoded from batches of Config.ExportBatchRows
-// rows, each one query: slices of one snapshot when unsorted (Store.Scan), keyset pages
-// when sorted. The query starts, and its first bytes or page arrive, before the status
-// is sent, so a bad request still gets a problem document; later failures cut the body
-// short (see README).
+// computes them (Store.Export); Arrow is encoded from slices of Config.ExportBatchRows
+// rows of one snapshot, each one query (Store.Scan). The query starts, and its first
+// bytes or slice arrive, before the status is sent, so a bad request still gets a
+// problem document; later failures cut the body short (see README).
 //
 // The body bypasses fasthttp's streaming, which frames and flushes every 4 KiB as its
 // own chunk: the export takes over the connection (hijack) once the handler returns and
@@ -359,27 +355,15 @@ func (e *export) prepare(c *fiber.Ctx) error {
 	return nil
 }
 
-// start opens the source of rows and waits for its first bytes or page, so that an
+// start opens the source of rows and waits for its first bytes or slice, so that an
 // error of the query itself is still reported with a status.
 func (e *export) start() error {
+	r, limit := e.wholeRequest()
 	if e.f.copied == nil {
-		// In no particular order (no sorts), the rows are read in slices from one
-		// snapshot; otherwise in keyset pages, each a query in sort order.
-		if r, limit := e.wholeRequest(); len(r.Sorts) == 0 {
-			var err error
-			e.first, err = e.s.store.Scan(e.ctx, r, e.s.cfg.ExportBatchRows, limit)
-			e.scan = err == nil
-			return err
-		}
-		keys, err := query.KeyFields(e.req.Request)
-		if err != nil {
-			return err
-		}
-		e.keys = keyReader{keys}
-		e.first, err = e.s.store.SelectAfter(e.ctx, e.pageRequest(0), nil)
+		var err error
+		e.rows, err = e.s.store.Scan(e.ctx, r, e.s.cfg.ExportBatchRows, limit)
 		return err
 	}
-	r, limit := e.wholeRequest()
 	r.Limit = limit
 	rc, err := e.s.store.Export(e.ctx, r, e.f.copied.file)
 	if err != nil {
@@ -410,21 +394,10 @@ func (e *export) end() {
 		_ = e.close()
 		e.close = nil
 	}
-	if e.first != nil {
-		e.first.Release()
-		e.first = nil
+	if e.rows != nil {
+		e.rows.Release()
+		e.rows = nil
 	}
-}
-
-// pageRequest is the request of one export page, given the rows sent so far.
-func (e *export) pageRequest(sent int64) query.Request {
-	r := e.req.Request
-	r.Offset = 0
-	r.Limit = int64(e.s.cfg.ExportBatchRows)
-	if e.req.limitSet {
-		r.Limit = min(r.Limit, e.req.Limit-sent)
-	}
-	return r
 }
 
 // run writes every row to bw, inside a zip entry when asked, flushing as it goes so
@@ -448,7 +421,7 @@ func (e *export) run(bw *bodyWriter) error {
 	case e.text != nil:
 		err = e.copyText(out, bw)
 	default:
-		err = e.writePages(out, bw)
+		err = e.writeRows(out, bw)
 	}
 	if err != nil {
 		return err
@@ -534,51 +507,15 @@ func (a *ndjsonToArray) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-// writePages encodes keyset pages until one comes back short.
-func (e *export) writePages(out io.Writer, bw *bodyWriter) error {
-	rr := e.first
-	e.first = nil
-	defer func() { rr.Release() }()
-	w, err := e.f.newWriter(out, rr.Schema(), e.req.columns)
+// writeRows encodes every batch of the scan, flushing after each.
+func (e *export) writeRows(out io.Writer, bw *bodyWriter) error {
+	w, err := e.f.newWriter(out, e.rows.Schema(), e.req.columns)
 	if err != nil {
 		return err
 	}
-	if e.scan {
-		return e.writeScan(w, rr, bw)
-	}
 	var sent int64
-	for {
-		limit := e.pageRequest(sent).Limit
-		res, err := writePage(w, rr, limit, e.keys)
-		if err != nil {
-			return err
-		}
-		sent += res.rows
-		if err := e.flush(bw); err != nil {
-			return err
-		}
-		if res.rows < limit || e.req.limitSet && sent >= e.req.Limit {
-			break
-		}
-		rr.Release()
-		rr = emptyReader{}
-		after, err := afterValues(e.keys.keys, res.last)
-		if err != nil {
-			return err
-		}
-		if rr, err = e.s.store.SelectAfter(e.ctx, e.pageRequest(sent), after); err != nil {
-			rr = emptyReader{}
-			return err
-		}
-	}
-	return w.Close(pageMeta{limit: sent, streamedWhole: true, filtered: -1, total: -1})
-}
-
-// writeScan encodes every batch of a scan, flushing after each.
-func (e *export) writeScan(w listWriter, rr array.RecordReader, bw *bodyWriter) error {
-	var sent int64
-	for rr.Next() {
-		rec := rr.RecordBatch()
+	for e.rows.Next() {
+		rec := e.rows.RecordBatch()
 		if err := w.Write(rec); err != nil {
 			return err
 		}
@@ -587,7 +524,7 @@ func (e *export) writeScan(w listWriter, rr array.RecordReader, bw *bodyWriter) 
 			return err
 		}
 	}
-	if err := rr.Err(); err != nil {
+	if err := e.rows.Err(); err != nil {
 		return err
 	}
 	return w.Close(pageMeta{limit: sent, streamedWhole: true, filtered: -1, total: -1})
@@ -604,21 +541,3 @@ func (e *export) flush(bw *bodyWriter) error {
 	}
 	return e.ctx.Err()
 }
-
-// afterValues converts the last row's key text back to typed values.
-func afterValues(keys []query.SortKey, last []*string) ([]any, error) {
-	after := make([]any, len(keys))
-	for i, k := range keys {
-		v, err := parseKeyText(k.Field, last[i])
-		if err != nil {
-			return nil, fmt.Errorf("server: key %s: %w", k.Field.Name, err)
-		}
-		after[i] = v
-	}
-	return after, nil
-}
-
-// emptyReader stands in for a released page reader so the deferred Release stays safe.
-type emptyReader struct{ array.RecordReader }
-
-func (emptyReader) Release() {}

@@ -37,7 +37,7 @@ type format struct {
 	// newWriter starts encoding rows with the given output columns to w.
 	newWriter func(w io.Writer, schema *arrow.Schema, columns []string) (listWriter, error)
 	// copied, when set, says how the store writes whole exports in this format itself
-	// (see serveExport); nil means exports are encoded from keyset-paged batches.
+	// (see serveExport); nil means exports are encoded from scanned batches (Store.Scan).
 	copied *copiedForm
 }
 

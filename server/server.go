@@ -90,8 +90,8 @@ type Config struct {
 	// ExportTimeout bounds a returnAsStream or returnAsZipFile export, query and
 	// transfer together (QueryTimeout is for pages).
 	ExportTimeout time.Duration
-	// ExportBatchRows is the page size of Arrow exports, which are encoded
-	// from keyset pages: the most rows held in memory at once.
+	// ExportBatchRows is the slice size of Arrow exports, which are encoded from
+	// slices of one snapshot (Store.Scan): the most rows held in memory at once.
 	ExportBatchRows int
 	// Now is the clock of relative time frames; nil means time.Now. Tests inject one.
 	Now func() time.Time
