@@ -130,24 +130,9 @@ func (r *scanReader) materialize(stmt *query.Statement) error {
 func (r *scanReader) openSlice() error {
 	from, to := r.next, r.next+r.step
 	r.next = to
-	sqlText, args := "SELECT * FROM "+quoteIdent(r.temp)+" WHERE rowid >= ? AND rowid < ?", []any{from, to}
-	cols := r.cols
-	if len(r.req.Sorts) > 0 {
-		// Positions say nothing about where a row is stored: each slice filters the
-		// position column and sorts its own rows.
-		pos := quoteIdent(query.PositionField.Name)
-		sqlText = "SELECT * EXCLUDE (" + pos + ") FROM " + quoteIdent(r.temp) +
-			" WHERE " + pos + " >= ? AND " + pos + " < ? ORDER BY " + pos
-		cols = cols[:len(cols)-1]
-	}
-	if r.temp == "" {
-		req := r.req
-		req.Slice = &query.RowSlice{From: from, To: to}
-		stmt, err := query.Compile(req, query.DuckDB)
-		if err != nil {
-			return &Error{Kind: Invalid, Op: r.op, Err: err}
-		}
-		sqlText, args = stmt.SQL, stmt.Args
+	sqlText, args, cols, err := r.sliceQuery(from, to)
+	if err != nil {
+		return err
 	}
 	rr, err := arrowQuery(r.ctx, r.conn, sqlText, args...)
 	if err != nil {
@@ -159,6 +144,29 @@ func (r *scanReader) openSlice() error {
 	}
 	r.cur = rr
 	return nil
+}
+
+// sliceQuery is the query of the rows numbered [from, to) and the columns it returns.
+func (r *scanReader) sliceQuery(from, to int64) (string, []any, []query.Field, error) {
+	temp := quoteIdent(r.temp)
+	switch {
+	case r.temp == "":
+		req := r.req
+		req.Slice = &query.RowSlice{From: from, To: to}
+		stmt, err := query.Compile(req, query.DuckDB)
+		if err != nil {
+			return "", nil, nil, &Error{Kind: Invalid, Op: r.op, Err: err}
+		}
+		return stmt.SQL, stmt.Args, r.cols, nil
+	case len(r.req.Sorts) > 0:
+		// Positions say nothing about where a row is stored: each slice filters the
+		// position column and sorts its own rows.
+		pos := quoteIdent(query.PositionField.Name)
+		return "SELECT * EXCLUDE (" + pos + ") FROM " + temp + " WHERE " + pos + " >= ? AND " + pos + " < ? ORDER BY " + pos,
+			[]any{from, to}, r.cols[:len(r.cols)-1], nil
+	default:
+		return "SELECT * FROM " + temp + " WHERE rowid >= ? AND rowid < ?", []any{from, to}, r.cols, nil
+	}
 }
 
 // Next advances to the next non-empty batch, opening slices as the current one ends.
