@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -95,8 +96,18 @@ func TestScanReadsEveryRowOnce(t *testing.T) {
 			}
 		}
 	}
+	// Certificates sorted on a key with ties and NULLs; the fingerprint, which numbering
+	// joins on, is also a selected column.
+	var certs []row
+	for i := range 1_000 {
+		c := cert(fmt.Sprintf("%04x", i), "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z")
+		c["certPublicKeySize"] = []any{256, 2048, 4096, nil}[i%4]
+		certs = append(certs, c)
+	}
+	mustLoad(t, db, query.Cert, certs)
 	// Sorted: the same rows in the same order as one query, ties by flow id included.
 	for _, req := range []query.Request{
+		{Dataset: query.Cert, Columns: []string{"certPublicKeySize", "certFingerprint"}, Sorts: []query.Sort{{Field: "certPublicKeySize", Desc: true}}},
 		{Dataset: query.Discovery, Columns: []string{"serverIp", "byteVolume", "connectionCount"}, Sorts: []query.Sort{{Field: "serverIp"}}},
 		{Dataset: query.Discovery, Filter: "tlsVersion <> 'TLSv1.0'", Columns: []string{"clientIp", "connectionCount", "lastSeen"},
 			Sorts: []query.Sort{{Field: "connectionCount", Desc: true}}, TimeFrame: query.TimeFrame{Begin: ts("2024-05-01T03:00:00Z")}},

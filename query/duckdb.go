@@ -73,20 +73,37 @@ func (d duckDB) Count(p *Plan) (*Statement, error) {
 	return &Statement{SQL: w.b.String(), Args: w.args, Columns: []Field{CountField}}, nil
 }
 
-// Numbered renders the rows, unordered, with row_number() over the plan's order as a
-// trailing column: a sort computed once, whose positions a reader can then page by.
+// Numbered renders the rows with their position in the plan's order as a trailing
+// column, stored in position order, so that ranges of positions prune: a sort computed
+// once, whose positions a reader can then page by. The window numbers a narrow
+// projection of the source (the row key and the sort keys), which is joined back to the
+// full rows by the key: carrying every column through the window took 7.4 s for 1.36M
+// flows by byteVolume (10M observations, 2 cores, 400 MB), this shape 2.6-2.9 s, though
+// it reads the source twice.
 func (d duckDB) Numbered(p *Plan) (*Statement, error) {
 	var w sqlWriter
+	key, pos := rowKey(p), quoteIdent(PositionField.Name)
 	w.str("SELECT ")
+	w.list(len(p.Columns), func(i int) { w.str(`"r".`); w.ident(p.Columns[i].Name) })
+	w.str(`, "n".` + pos + " FROM (SELECT ")
 	w.list(len(p.Columns), func(i int) { w.ident(p.Columns[i].Name) })
-	w.str(", row_number() OVER (")
-	if terms := orderTerms(p); len(terms) > 0 {
-		w.str("ORDER BY " + strings.Join(terms, ", "))
-	}
-	w.str(") - 1 AS " + quoteIdent(PositionField.Name) + " FROM ")
+	w.str(", " + key + ` AS "cs_key" FROM `)
 	d.source(&w, p, selectNeeds(p))
+	w.str(`) AS "r" JOIN (SELECT ` + key + ` AS "cs_key", row_number() OVER (ORDER BY ` +
+		strings.Join(orderTerms(p), ", ") + ") - 1 AS " + pos + " FROM ")
+	d.source(&w, p, orderNeeds(p))
+	w.str(`) AS "n" USING ("cs_key") ORDER BY "n".` + pos)
 	cols := append(p.Columns[:len(p.Columns):len(p.Columns)], PositionField)
 	return &Statement{SQL: w.b.String(), Args: w.args, Columns: cols}, nil
+}
+
+// rowKey is the column that identifies a row of the plan's rows: the flow id of a
+// discovery rollup, a certificate's fingerprint (the cert table's primary key).
+func rowKey(p *Plan) string {
+	if p.Dataset == Cert {
+		return quoteIdent("certFingerprint")
+	}
+	return quoteIdent(FlowIDColumn)
 }
 
 // Extent renders one past the table's largest rowid: DuckDB numbers a table's rows
@@ -102,10 +119,16 @@ func (d duckDB) Extent(p *Plan) (*Statement, error) {
 
 // selectNeeds lists the fields the outer query reads besides the flow key.
 func selectNeeds(p *Plan) map[string]bool {
-	needs := map[string]bool{}
+	needs := orderNeeds(p)
 	for _, f := range p.Columns {
 		needs[f.Name] = true
 	}
+	return needs
+}
+
+// orderNeeds lists the fields that filter and order the rows.
+func orderNeeds(p *Plan) map[string]bool {
+	needs := map[string]bool{}
 	for _, s := range p.Sorts {
 		needs[s.Field.Name] = true
 	}
