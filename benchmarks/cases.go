@@ -199,6 +199,13 @@ func Suite() []Case {
 			Params: url.Values{"returnAsStream": {"true"}},
 		},
 		{
+			// A sorted Arrow export numbers every matching row in the sort's order first
+			// (engine.Scan); an unsorted one reads the table in slices.
+			Name: "stream_arrow_sorted_1m", Description: "Arrow IPC stream by byteVolume desc, up to 1M rows", Dataset: query.Discovery, Kind: Export, Format: Arrow,
+			Sorts: []Sort{{"byteVolume", true}}, Limit: ExportRows, Feature: "sorted Arrow streaming (sorts, returnAsStream)",
+			Params: url.Values{"returnAsStream": {"true"}},
+		},
+		{
 			Name: "export_zip_1m", Description: "zip export (CSV inside), up to 1M rows", Dataset: query.Discovery, Kind: Export, Format: Zip,
 			Limit: ExportRows, Feature: "zip export (returnAsZipFile)",
 			Params: url.Values{"returnAsZipFile": {"true"}},
