@@ -254,8 +254,6 @@ func copyThroughProcess(copyTo func(fifo string) error, file string) error {
 	return errors.Join(copyTo(fifo), cat.Wait())
 }
 
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
 func exportToFile(ctx context.Context, db *DB, req query.Request, file string) error {
 	rc, err := db.Export(ctx, req, ExportCSV)
 	if err != nil {

@@ -179,15 +179,15 @@ func copySQL(stmt *query.Statement, f ExportFormat, path string) string {
 	}
 	b.WriteString(` FROM (`)
 	b.WriteString(stmt.SQL)
-	b.WriteString(`) AS "rows") TO '`)
-	b.WriteString(strings.ReplaceAll(path, "'", "''"))
+	b.WriteString(`) AS "rows") TO `)
+	b.WriteString(quoteLiteral(path))
 	switch f {
 	case ExportCSV:
-		b.WriteString(`' (FORMAT csv, HEADER true)`)
+		b.WriteString(` (FORMAT csv, HEADER true)`)
 	case ExportNDJSON:
-		b.WriteString(`' (FORMAT json)`)
+		b.WriteString(` (FORMAT json)`)
 	case ExportParquet:
-		b.WriteString(`' (FORMAT parquet, COMPRESSION zstd)`)
+		b.WriteString(` (FORMAT parquet, COMPRESSION zstd)`)
 	}
 	return b.String()
 }

@@ -185,6 +185,12 @@ func quoteIdent(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
+// quoteLiteral single-quotes a string as an SQL literal, for the few places DuckDB takes no
+// parameter (COPY's target); the values are the engine's own paths, never user input.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
 // createTableSQL is the idempotent DDL of one table. The observation table has no unique
 // index on obsUid: Load de-duplicates with an anti-join, which measured 8x cheaper than
 // maintaining an ART index (1M rows: 0.35 s vs 2.1 s); nor does the flow table index its

@@ -101,7 +101,7 @@ func (d duckDB) Numbered(p *Plan) (*Statement, error) {
 // discovery rollup, a certificate's fingerprint (the cert table's primary key).
 func rowKey(p *Plan) string {
 	if p.Dataset == Cert {
-		return quoteIdent("certFingerprint")
+		return quoteIdent(certTieBreak[0].Name)
 	}
 	return quoteIdent(FlowIDColumn)
 }
