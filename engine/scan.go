@@ -159,7 +159,8 @@ func (r *scanReader) sliceQuery(from, to int64) (string, []any, []query.Field, e
 		}
 		return stmt.SQL, stmt.Args, r.cols, nil
 	case len(r.req.Sorts) > 0:
-		// Positions say nothing about where a row is stored: each slice filters the
+		// The numbered table is written in position order, which lets a slice's filter
+		// prune, but a table's storage order is not guaranteed: each slice filters the
 		// position column and sorts its own rows.
 		pos := quoteIdent(query.PositionField.Name)
 		return "SELECT * EXCLUDE (" + pos + ") FROM " + temp + " WHERE " + pos + " >= ? AND " + pos + " < ? ORDER BY " + pos,

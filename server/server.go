@@ -28,9 +28,9 @@ type Store interface {
 	// values (query.KeyFields order) are after, nil for the first; key fields missing
 	// from req.Columns come as extra trailing columns.
 	SelectAfter(ctx context.Context, req query.Request, after []any) (array.RecordReader, error)
-	// Scan returns every row of req, which has no sorts, limit or offset, in slices of
-	// sliceRows rows read from one snapshot, at most limit rows when limit > 0; the
-	// caller releases the reader.
+	// Scan returns every row of req, which has no limit or offset, in its order when
+	// sorted, in slices of sliceRows rows read from one snapshot, at most limit rows
+	// when limit > 0; the caller releases the reader.
 	Scan(ctx context.Context, req query.Request, sliceRows int, limit int64) (array.RecordReader, error)
 	// Count returns how many rows req would return without Limit and Offset.
 	Count(ctx context.Context, req query.Request) (int64, error)
